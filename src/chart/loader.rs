@@ -1,0 +1,365 @@
+//! Loading a chart from a directory or a `.tgz`, with Helm's layout and limits.
+//!
+//! A directory is walked below its root honouring the root `.helmignore`; an archive must keep
+//! every entry under one top folder, with no absolute paths, no `..`, no links and no special
+//! files. Both are bounded: [`Limits`] caps the total size and each file's size (Helm's 100 MiB
+//! and 5 MiB by default), and an archive's decompressed stream is capped too (gzip bombs).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::ignore::{HELMIGNORE, Rules};
+use super::metadata::Metadata;
+use super::{Chart, File};
+use crate::error::{Error, Result};
+use crate::values::file::parse_values;
+
+/// Size limits for loading a chart.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most bytes all files of a chart may hold together.
+    pub total: u64,
+    /// The most bytes one file may hold.
+    pub per_file: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            total: 100 * 1024 * 1024,
+            per_file: 5 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many nested archives (`charts/*.tgz` inside archives) are followed.
+const MAX_ARCHIVE_NESTING: usize = 8;
+
+/// Loads the chart at `path`: a directory, or a gzipped tar archive.
+pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot open the chart `{}`: {e}; pass a chart directory or .tgz",
+            path.display()
+        ))
+    })?;
+    if meta.is_dir() {
+        let files = read_dir(path, limits)?;
+        let origin = if path == Path::new(".") {
+            String::new()
+        } else {
+            format!("{}/", path.display())
+        };
+        from_files(files, origin, limits, 0)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read the chart", path, e))?;
+        from_archive(&bytes, &format!("{}:", path.display()), limits, 0)
+    }
+}
+
+/// Walks a chart directory, returning its files relative to `root`.
+fn read_dir(root: &Path, limits: Limits) -> Result<Vec<File>> {
+    let rules = match std::fs::read(root.join(HELMIGNORE)) {
+        Ok(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes)).map_err(Error::input)?,
+        Err(_) => Rules::defaults(),
+    };
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| Error::io("open the chart", root, e))?;
+    let mut walker = Walker {
+        root: canonical_root,
+        rules,
+        limits,
+        total: 0,
+        files: Vec::new(),
+    };
+    walker.walk(root, "")?;
+    Ok(walker.files)
+}
+
+struct Walker {
+    root: PathBuf,
+    rules: Rules,
+    limits: Limits,
+    total: u64,
+    files: Vec<File>,
+}
+
+impl Walker {
+    fn walk(&mut self, dir: &Path, prefix: &str) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io("read the directory", dir, e))?
+            .filter_map(|e| e.ok())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                return Err(Error::input(format!(
+                    "`{}` has a file name that is not UTF-8; rename it",
+                    entry.path().display()
+                )));
+            };
+            let relative = format!("{prefix}{file_name}");
+            let path = entry.path();
+            let link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+            if self.rules.ignored(&relative, meta.is_dir()) {
+                continue;
+            }
+            if link {
+                self.check_link(&path, &relative)?;
+            }
+            if meta.is_dir() {
+                self.walk(&path, &format!("{relative}/"))?;
+            } else if meta.is_file() {
+                self.read_file(&path, relative, meta.len())?;
+            } else {
+                return Err(Error::input(format!(
+                    "`{}` is not a regular file; a chart may hold only files and directories",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_link(&self, path: &Path, relative: &str) -> Result<()> {
+        let target = path
+            .canonicalize()
+            .map_err(|e| Error::io("follow the link", path, e))?;
+        if !target.starts_with(&self.root) {
+            return Err(Error::input(format!(
+                "`{relative}` is a link to `{}`, outside the chart; copy the file into the chart or add it to .helmignore",
+                target.display()
+            )));
+        }
+        Ok(())
+    }
+
+    fn read_file(&mut self, path: &Path, relative: String, len: u64) -> Result<()> {
+        if len > self.limits.per_file {
+            return Err(Error::input(format!(
+                "chart file `{relative}` is {len} bytes, more than the limit of {} per file; \
+                 add it to .helmignore or raise --max-file-size",
+                self.limits.per_file
+            )));
+        }
+        self.total += len;
+        if self.total > self.limits.total {
+            return Err(Error::input(format!(
+                "the chart is larger than the limit of {} bytes; add large files to .helmignore or raise --max-chart-size",
+                self.limits.total
+            )));
+        }
+        let data = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        self.files.push(File {
+            name: relative,
+            data: strip_bom(data),
+        });
+        Ok(())
+    }
+}
+
+fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
+    if data.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        data.drain(..3);
+    }
+    data
+}
+
+/// Reads a gzipped tar chart; `label` prefixes messages (e.g. `aether-0.1.0.tgz:`).
+fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Result<Chart> {
+    if nesting > MAX_ARCHIVE_NESTING {
+        return Err(Error::input(format!(
+            "`{label}` nests chart archives more than {MAX_ARCHIVE_NESTING} deep"
+        )));
+    }
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(Error::input(format!(
+            "`{}` is not a gzipped chart archive; pass a chart directory or a .tgz made by `package`",
+            label.trim_end_matches(':')
+        )));
+    }
+    // Tar headers and padding come on top of file data; allow them a generous but finite budget.
+    let stream_cap = limits
+        .total
+        .saturating_mul(2)
+        .saturating_add(16 * 1024 * 1024);
+    let decoder = flate2::read::GzDecoder::new(bytes).take(stream_cap);
+    let mut archive = tar::Archive::new(decoder);
+    let mut files = Vec::new();
+    let mut total = 0u64;
+    let bad = |what: String| Error::input(format!("`{label}` {what}"));
+    let entries = archive
+        .entries()
+        .map_err(|e| bad(format!("cannot be read: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(format!("is not a valid archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        match kind {
+            tar::EntryType::Directory | tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {
+                continue;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {}
+            tar::EntryType::Symlink => {
+                return Err(bad(format!(
+                    "contains a symbolic link `{raw}`; charts hold regular files only"
+                )));
+            }
+            tar::EntryType::Link => {
+                return Err(bad(format!(
+                    "contains a hard link `{raw}`; charts hold regular files only"
+                )));
+            }
+            _ => {
+                return Err(bad(format!(
+                    "contains `{raw}`, which is not a regular file"
+                )));
+            }
+        }
+        let name = entry_name(&raw).map_err(bad)?;
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        if size > limits.per_file {
+            return Err(bad(format!(
+                "holds `{raw}` of {size} bytes, more than the limit of {} per file",
+                limits.per_file
+            )));
+        }
+        let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
+        (&mut entry)
+            .take(limits.per_file + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| bad(format!("cannot be read: {e}")))?;
+        total += data.len() as u64;
+        if data.len() as u64 > limits.per_file || total > limits.total {
+            return Err(bad(format!(
+                "decompresses to more than the limit of {} bytes",
+                limits.total
+            )));
+        }
+        files.push(File {
+            name,
+            data: strip_bom(data),
+        });
+    }
+    if files.is_empty() {
+        return Err(bad("holds no files".into()));
+    }
+    from_files(files, label.to_string(), limits, nesting)
+}
+
+/// The path of an archive entry inside the chart: everything after the top folder.
+fn entry_name(raw: &str) -> std::result::Result<String, String> {
+    let normalized = raw.replace('\\', "/");
+    if normalized.starts_with('/') {
+        return Err(format!("contains the absolute path `{raw}`"));
+    }
+    let mut parts = normalized.split('/');
+    let top = parts.next().unwrap_or_default();
+    if top == "Chart.yaml" {
+        return Err("has Chart.yaml outside a top folder; entries must be under `<name>/`".into());
+    }
+    let mut clean: Vec<&str> = Vec::new();
+    for part in parts {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(format!(
+                    "contains `{raw}`, which reaches outside the chart folder"
+                ));
+            }
+            part => clean.push(part),
+        }
+    }
+    if top == ".." {
+        return Err(format!(
+            "contains `{raw}`, which reaches outside the chart folder"
+        ));
+    }
+    if clean.is_empty() {
+        return Err(format!("contains `{raw}` outside the chart folder"));
+    }
+    if clean[0].len() == 2 && clean[0].ends_with(':') {
+        return Err(format!("contains the drive path `{raw}`"));
+    }
+    Ok(clean.join("/"))
+}
+
+/// Sorts loaded files into a chart (Helm's `LoadFiles`).
+fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) -> Result<Chart> {
+    let chart_yaml = files.iter().find(|f| f.name == "Chart.yaml").ok_or_else(|| {
+        Error::input(format!(
+            "`{origin}Chart.yaml` is missing; a chart needs a Chart.yaml with apiVersion: v2, name and version"
+        ))
+    })?;
+    let metadata = Metadata::parse(&chart_yaml.data, &format!("{origin}Chart.yaml"))?;
+    let mut chart = Chart {
+        metadata,
+        values: Default::default(),
+        schema: None,
+        templates: Vec::new(),
+        files: Vec::new(),
+        dependencies: Vec::new(),
+        origin: origin.clone(),
+    };
+    let mut subcharts: std::collections::BTreeMap<String, Vec<File>> = Default::default();
+    for file in files {
+        match file.name.as_str() {
+            "Chart.yaml" | "Chart.lock" => {}
+            "values.yaml" => {
+                chart.values = parse_values(&file.data, &format!("{origin}values.yaml"))?
+            }
+            "values.schema.json" => chart.schema = Some(file.data),
+            name if name.starts_with("templates/") => chart.templates.push(file),
+            name if name.starts_with("charts/") && !name.ends_with(".prov") => {
+                let inner = &name["charts/".len()..];
+                let top = inner.split('/').next().unwrap_or_default().to_string();
+                subcharts.entry(top).or_default().push(file);
+            }
+            _ => chart.files.push(file),
+        }
+    }
+    for (top, files) in subcharts {
+        if top.starts_with(['_', '.']) {
+            continue;
+        }
+        let sub_origin = format!("{origin}charts/{top}");
+        let sub = if top.ends_with(".tgz") {
+            let file = &files[0];
+            from_archive(&file.data, &format!("{sub_origin}:"), limits, nesting + 1)?
+        } else {
+            let prefix = format!("charts/{top}/");
+            let files = files
+                .into_iter()
+                .filter_map(|f| {
+                    f.name.strip_prefix(&prefix).map(|n| File {
+                        name: n.to_string(),
+                        data: f.data,
+                    })
+                })
+                .collect();
+            from_files(files, format!("{sub_origin}/"), limits, nesting)?
+        };
+        chart.dependencies.push(sub);
+    }
+    Ok(chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_name;
+
+    #[test]
+    fn archive_entry_names() {
+        assert_eq!(
+            entry_name("aether/templates/a.yaml").unwrap(),
+            "templates/a.yaml"
+        );
+        assert!(entry_name("/etc/passwd").is_err());
+        assert!(entry_name("aether/../../x").is_err());
+        assert!(entry_name("Chart.yaml").is_err());
+        assert!(entry_name("aether/").is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! aether-chart: charts whose templates are Jinja (minijinja), rendered from layered values
+//! files into Kubernetes manifests, with Helm's layering rules and layout.
+//!
+//! The flow follows Helm's: CLI flags -> values options -> chart loader -> dependency
+//! processing -> coalesced values (+ values.schema.json) -> render every template -> split,
+//! check and sort manifests -> stdout or `--output-dir`.
+
+pub mod chart;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod render;
+pub mod values;
+pub mod version;
+
+pub use error::{Error, Result};
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: cli::Cli) -> Result<u8> {
+    match cli.command {
+        cli::Command::Template(args) => commands::template::run(&args),
+    }
+}

@@ -1,0 +1,314 @@
+//! The minijinja environment and rendering every template of a chart and its subcharts.
+//!
+//! Templates are registered under Helm's names (`aether/templates/api.yaml`,
+//! `aether/charts/world-server/templates/statefulset.yaml`). Undefined values fail when printed
+//! or dereferenced (minijinja's SemiStrict), escaping is off (this is YAML, not HTML), and every
+//! render is bounded: fuel for runaway loops, a recursion limit, a `tpl` depth limit and a cap
+//! on the size of each template's output. Templates render in parallel.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
+use rayon::prelude::*;
+
+use super::context::{Capabilities, Release, chart_value, map_value};
+use super::files::Files;
+use super::filters;
+use crate::chart::Chart;
+use crate::error::{Error, Result, utf8};
+use crate::values::Map;
+
+/// Instructions one template may execute before it is stopped as runaway.
+const FUEL: u64 = 200_000_000;
+/// How deeply macros, includes and blocks may nest.
+const RECURSION_LIMIT: usize = 200;
+/// The most bytes one template may produce.
+const MAX_OUTPUT: usize = 512 * 1024 * 1024;
+/// Marks an include that tried to leave its chart's templates folder.
+const OUTSIDE: &str = "\u{0}outside:";
+
+/// One rendered template.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Helm's source name: `<chart>/templates/<file>` with a `.j2` suffix dropped.
+    pub source: String,
+    /// Where the template file is, for messages (e.g. `templates/api.yaml`).
+    pub file: String,
+    /// The rendered text.
+    pub text: String,
+}
+
+/// What a render needs besides the chart.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The release.
+    pub release: Release,
+    /// The target cluster.
+    pub capabilities: Capabilities,
+}
+
+/// One chart of the tree, with the names and values its templates see.
+struct Unit<'c> {
+    chart: &'c Chart,
+    prefix: String,
+    values: Map,
+}
+
+/// Renders every manifest template of `chart` (processed) with its coalesced `values`.
+pub fn render(chart: &Chart, values: &Map, options: &RenderOptions) -> Result<Vec<Rendered>> {
+    let mut units = Vec::new();
+    collect(chart, chart.name().to_string(), values.clone(), &mut units);
+
+    let mut display = HashMap::new();
+    let mut env = environment(&units)?;
+    for unit in &units {
+        for file in &unit.chart.templates {
+            let name = format!("{}/{}", unit.prefix, file.name);
+            let path = format!("{}{}", unit.chart.origin, file.name);
+            let source = utf8(&file.data, &path)?.to_string();
+            env.add_template_owned(name.clone(), source)
+                .map_err(|e| template_error(&e, &display_with(&display, &name, &path)))?;
+            display.insert(name, path);
+        }
+    }
+
+    let release = options.release.value();
+    let capabilities = options.capabilities.value();
+    let mut jobs = Vec::new();
+    for unit in units.iter().filter(|u| !u.chart.metadata.is_library()) {
+        let base = [
+            (
+                "values",
+                crate::values::Value::Map(unit.values.clone()).to_template(),
+            ),
+            ("release", release.clone()),
+            ("chart", chart_value(&unit.chart.metadata)),
+            ("capabilities", capabilities.clone()),
+            ("files", Files::value(&unit.chart.files)),
+        ];
+        for file in unit.chart.templates.iter().filter(|f| is_manifest(&f.name)) {
+            let name = format!("{}/{}", unit.prefix, file.name);
+            let context = map_value(base.iter().cloned().chain([(
+                "template",
+                map_value([
+                    ("name", Value::from(name.as_str())),
+                    (
+                        "base_path",
+                        Value::from(format!("{}/templates", unit.prefix)),
+                    ),
+                ]),
+            )]));
+            jobs.push((name, context));
+        }
+    }
+    jobs.par_iter()
+        .map(|(name, context)| {
+            let text = render_one(&env, name, context.clone())
+                .map_err(|e| template_error(&e, &display))?;
+            Ok(Rendered {
+                source: name.strip_suffix(".j2").unwrap_or(name).to_string(),
+                file: display.get(name).cloned().unwrap_or_else(|| name.clone()),
+                text,
+            })
+        })
+        .collect()
+}
+
+fn display_with(
+    display: &HashMap<String, String>,
+    name: &str,
+    path: &str,
+) -> HashMap<String, String> {
+    let mut all = display.clone();
+    all.insert(name.to_string(), path.to_string());
+    all
+}
+
+/// Lists the chart and its subcharts with their template prefixes and scoped values.
+fn collect<'c>(chart: &'c Chart, prefix: String, values: Map, units: &mut Vec<Unit<'c>>) {
+    for sub in &chart.dependencies {
+        let sub_values = match values.get(sub.name()) {
+            Some(crate::values::Value::Map(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        collect(
+            sub,
+            format!("{prefix}/charts/{}", sub.name()),
+            sub_values,
+            units,
+        );
+    }
+    units.push(Unit {
+        chart,
+        prefix,
+        values,
+    });
+}
+
+/// Whether a file under templates/ renders to manifests (partials start with `_`).
+fn is_manifest(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    !base.starts_with('_')
+        && base != "NOTES.txt"
+        && (base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".j2"))
+}
+
+fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    let mut roots: Vec<String> = units
+        .iter()
+        .map(|u| format!("{}/templates/", u.prefix))
+        .collect();
+    roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
+    env.set_path_join_callback(move |name, parent| join_path(&roots, name, parent).into());
+    env.set_loader(|name| {
+        if let Some(wanted) = name.strip_prefix(OUTSIDE) {
+            return Err(minijinja::Error::new(
+                ErrorKind::TemplateNotFound,
+                format!("`{wanted}` reaches outside the chart's templates/ folder; include only templates of the same chart"),
+            ));
+        }
+        Ok(None::<String>)
+    });
+    filters::register(&mut env);
+    Ok(env)
+}
+
+/// Resolves an include: `./x` and `../x` relative to the including file, anything else relative
+/// to the chart's `templates/`; a path leaving `templates/` is marked as outside.
+fn join_path(roots: &[String], name: &str, parent: &str) -> String {
+    let Some(root) = roots.iter().find(|r| parent.starts_with(r.as_str())) else {
+        return name.to_string();
+    };
+    let base = if name.starts_with("./") || name.starts_with("../") {
+        parent
+            .rsplit_once('/')
+            .map_or("", |(dir, _)| dir)
+            .to_string()
+    } else {
+        root.trim_end_matches('/').to_string()
+    };
+    let mut parts: Vec<&str> = base.split('/').collect();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if name.starts_with('/') || !joined.starts_with(root.as_str()) {
+        return format!("{OUTSIDE}{name}");
+    }
+    joined
+}
+
+/// A writer that refuses to grow past [`MAX_OUTPUT`].
+struct Capped(Vec<u8>);
+
+impl Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + bytes.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other(format!(
+                "the output is larger than {MAX_OUTPUT} bytes"
+            )));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_one(
+    env: &Environment<'_>,
+    name: &str,
+    context: Value,
+) -> std::result::Result<String, minijinja::Error> {
+    let template = env.get_template(name)?;
+    let mut out = Capped(Vec::with_capacity(64 * 1024));
+    template.render_captured_to(context, &mut out)?;
+    String::from_utf8(out.0)
+        .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "the output is not UTF-8"))
+}
+
+/// Turns a minijinja error into a message naming the file and line, with the line's text.
+fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> Error {
+    let mut innermost = err;
+    while let Some(next) =
+        std::error::Error::source(innermost).and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        innermost = next;
+    }
+    let at = innermost
+        .name()
+        .or(err.name())
+        .map(|n| display.get(n).map_or(n, String::as_str));
+    let line = innermost.line().or(err.line());
+    let location = match (at, line) {
+        (Some(at), Some(line)) => format!("`{at}:{line}`"),
+        (Some(at), None) => format!("`{at}`"),
+        _ => "a template".into(),
+    };
+    let problem = match (innermost.kind(), innermost.detail()) {
+        (ErrorKind::UndefinedError, detail) => format!(
+            "undefined value{}; check the spelling of the value, or test it with `is defined` or `| default(...)`",
+            detail.map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        (ErrorKind::OutOfFuel, _) => {
+            "the template ran too long (a runaway loop?) and was stopped".into()
+        }
+        (kind, Some(detail)) => format!("{kind}: {detail}"),
+        (kind, None) => kind.to_string(),
+    };
+    let mut message = format!("{location}: {problem}");
+    if let (Some(source), Some(line)) = (innermost.template_source(), line) {
+        if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
+            message.push_str(&format!("\n  {line} | {}", text.trim_end()));
+        }
+    }
+    Error::input(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OUTSIDE, join_path};
+
+    #[test]
+    fn includes_stay_in_templates() {
+        let roots = vec![
+            "c/charts/s/templates/".to_string(),
+            "c/templates/".to_string(),
+        ];
+        assert_eq!(
+            join_path(&roots, "_h.j2", "c/templates/a/x.yaml"),
+            "c/templates/_h.j2"
+        );
+        assert_eq!(
+            join_path(&roots, "./_h.j2", "c/templates/a/x.yaml"),
+            "c/templates/a/_h.j2"
+        );
+        assert_eq!(
+            join_path(&roots, "_h.j2", "c/charts/s/templates/x.yaml"),
+            "c/charts/s/templates/_h.j2"
+        );
+        assert!(join_path(&roots, "../../Chart.yaml", "c/templates/x.yaml").starts_with(OUTSIDE));
+        assert!(
+            join_path(
+                &roots,
+                "../../../templates/x",
+                "c/charts/s/templates/x.yaml"
+            )
+            .starts_with(OUTSIDE)
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The filters and functions templates can use beyond Jinja's built-ins, registered in one place.
+//!
+//! Jinja's own filters keep Jinja's meaning (`default` fires on undefined unless called with
+//! `true`; `indent` leaves the first line alone). The Helm-named additions follow Helm:
+//! `nindent` starts with a newline and indents every line, `toyaml` drops the trailing newline,
+//! `quote` turns any value into a double-quoted string, `required` fails on undefined, null and
+//! the empty string.
+
+use std::cell::Cell;
+
+use base64::Engine;
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+use sha2::{Digest, Sha256};
+
+use super::context::map_value;
+use super::yaml::to_yaml;
+
+/// How deeply `tpl` may call itself through values that contain `tpl` again.
+const MAX_TPL_DEPTH: usize = 16;
+
+thread_local! {
+    static TPL_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Registers every aether-chart filter and function on `env`.
+pub fn register(env: &mut Environment<'_>) {
+    env.add_filter("toyaml", toyaml);
+    env.add_filter("nindent", nindent);
+    env.add_filter("quote", quote);
+    env.add_filter("squote", squote);
+    env.add_filter("b64encode", b64encode);
+    env.add_filter("b64decode", b64decode);
+    env.add_filter("sha256", sha256);
+    env.add_filter("required", required);
+    env.add_filter("trunc", trunc);
+    env.add_filter("trimprefix", trimprefix);
+    env.add_filter("trimsuffix", trimsuffix);
+    env.add_function("fail", fail);
+    env.add_function("tpl", tpl);
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into())
+}
+
+/// The text of a value; undefined is an error (a typo must never render as nothing).
+fn text(value: &Value, filter: &str) -> Result<String, Error> {
+    if value.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            format!("{filter} was given an undefined value"),
+        ));
+    }
+    Ok(match value.as_str() {
+        Some(s) => s.to_string(),
+        None if value.is_none() => String::new(),
+        None => value.to_string(),
+    })
+}
+
+fn toyaml(value: &Value) -> Result<Value, Error> {
+    to_yaml(value).map(Value::from_safe_string)
+}
+
+fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
+    let text = text(value, "nindent")?;
+    let pad = " ".repeat(width);
+    let mut out = String::with_capacity(text.len() + width * 8 + 1);
+    out.push('\n');
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(Value::from_safe_string(out))
+}
+
+fn quote(value: &Value) -> Result<Value, Error> {
+    let text = text(value, "quote")?;
+    Ok(Value::from_safe_string(
+        serde_json::to_string(&text).unwrap_or_default(),
+    ))
+}
+
+fn squote(value: &Value) -> Result<Value, Error> {
+    let text = text(value, "squote")?;
+    Ok(Value::from_safe_string(format!(
+        "'{}'",
+        text.replace('\'', "''")
+    )))
+}
+
+fn b64encode(value: &Value) -> Result<String, Error> {
+    Ok(base64::engine::general_purpose::STANDARD.encode(text(value, "b64encode")?))
+}
+
+fn b64decode(value: &Value) -> Result<String, Error> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text(value, "b64decode")?.trim())
+        .map_err(|e| invalid(format!("b64decode: the input is not base64: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| invalid("b64decode: the decoded bytes are not UTF-8 text"))
+}
+
+fn sha256(value: &Value) -> Result<String, Error> {
+    let digest = Sha256::digest(text(value, "sha256")?.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn required(value: Value, message: Option<String>) -> Result<Value, Error> {
+    let missing = value.is_undefined() || value.is_none() || value.as_str() == Some("");
+    if missing {
+        let message = message.unwrap_or_else(|| "a required value is missing".into());
+        return Err(invalid(message));
+    }
+    Ok(value)
+}
+
+fn trunc(value: &Value, length: i64) -> Result<String, Error> {
+    let text = text(value, "trunc")?;
+    let count = text.chars().count() as i64;
+    Ok(if length >= 0 {
+        text.chars().take(length as usize).collect()
+    } else {
+        text.chars()
+            .skip((count + length).max(0) as usize)
+            .collect()
+    })
+}
+
+fn trimprefix(value: &Value, prefix: &str) -> Result<String, Error> {
+    let text = text(value, "trimprefix")?;
+    Ok(text.strip_prefix(prefix).unwrap_or(&text).to_string())
+}
+
+fn trimsuffix(value: &Value, suffix: &str) -> Result<String, Error> {
+    let text = text(value, "trimsuffix")?;
+    Ok(text.strip_suffix(suffix).unwrap_or(&text).to_string())
+}
+
+fn fail(message: String) -> Result<Value, Error> {
+    Err(invalid(message))
+}
+
+/// Renders a string as a template with the current context (or `ctx=` given as a keyword).
+fn tpl(state: &State, source: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let source = text(source, "tpl")?;
+    let context = match kwargs.get::<Option<Value>>("ctx")? {
+        Some(ctx) => ctx,
+        None => current_context(state),
+    };
+    kwargs.assert_all_used()?;
+    let depth = TPL_DEPTH.with(Cell::get);
+    if depth >= MAX_TPL_DEPTH {
+        return Err(invalid(format!(
+            "tpl calls itself more than {MAX_TPL_DEPTH} times deep"
+        )));
+    }
+    TPL_DEPTH.with(|d| d.set(depth + 1));
+    let rendered = state.env().render_named_str(state.name(), &source, context);
+    TPL_DEPTH.with(|d| d.set(depth));
+    rendered.map(Value::from_safe_string)
+}
+
+/// The top-level names a chart template sees, looked up in the running template.
+fn current_context(state: &State) -> Value {
+    let names = [
+        "values",
+        "release",
+        "chart",
+        "capabilities",
+        "files",
+        "template",
+    ];
+    map_value(names.into_iter().filter_map(|name| {
+        state
+            .lookup(name)
+            .filter(|v| v.kind() != ValueKind::Undefined)
+            .map(|v| (name, v))
+    }))
+}

@@ -1,0 +1,53 @@
+//! Reading values files: YAML 1.2, several documents merged in order, positions in every error.
+
+use serde::Deserialize;
+
+use super::coalesce::merge_maps;
+use super::tree::{Map, Value};
+use crate::error::{Error, Result, utf8};
+
+/// Parses the text of a values file named `name` (used in messages) into a map.
+///
+/// Like Helm, a file may hold several YAML documents; they are merged in order, later keys
+/// winning and maps merging. An empty document counts as an empty map.
+pub fn parse_values(bytes: &[u8], name: &str) -> Result<Map> {
+    let text = utf8(bytes, name)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut merged = Map::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let node = serde_yaml::Value::deserialize(document).map_err(|e| yaml_error(&e, name))?;
+        match Value::from_yaml(node, 0).map_err(|e| e.context(format!("`{name}`")))? {
+            Value::Null => {}
+            Value::Map(map) => merged = merge_maps(merged, map),
+            other => {
+                return Err(Error::input(format!(
+                    "`{name}` must be a map of values (key: value), but a document in it is a {}",
+                    other.type_name()
+                )));
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Formats a YAML error as `name:line:column: problem`.
+pub(crate) fn yaml_error(err: &serde_yaml::Error, name: &str) -> Error {
+    Error::input(yaml_message(err, name, 0))
+}
+
+/// The text of a YAML error as `name:line:column: problem`, with `line_offset` added to the line.
+pub(crate) fn yaml_message(err: &serde_yaml::Error, name: &str, line_offset: usize) -> String {
+    let text = err.to_string();
+    let problem = match text.find(" at line ") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    match err.location() {
+        Some(loc) => format!(
+            "`{name}:{}:{}`: invalid YAML: {problem}",
+            loc.line() + line_offset,
+            loc.column()
+        ),
+        None => format!("`{name}`: invalid YAML: {problem}"),
+    }
+}

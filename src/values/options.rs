@@ -1,0 +1,121 @@
+//! The values flags of every rendering command (`-f`, `--set` and friends) and how they layer.
+//!
+//! Helm's order, kept so that CI scripts carry over: every `-f` file in order (`-` is stdin), then
+//! `--set-json`, `--set`, `--set-string`, `--set-file` and `--set-literal`, grouped by flag type
+//! rather than by position on the command line. Each `--set` flavour parses into the values
+//! layered so far, so `--set list[1]=x` edits a list that a values file set.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::coalesce::merge_maps;
+use super::file::parse_values;
+use super::strvals::{SetKind, parse_into};
+use super::tree::{Map, Value};
+use crate::error::{Error, Result};
+
+/// The values flags, as typed.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValuesOptions {
+    /// A values file layered over the chart's values.yaml (repeatable; `-` reads stdin).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Set values as JSON: `a.b={"x":1}` or a whole JSON object (repeatable).
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set values, typed as Helm does: `a.b=c,d[0]=1` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set values that always stay strings (repeatable).
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+    /// Set values from the contents of files: `key=path` (repeatable).
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set one value verbatim: everything after the first `=` (repeatable).
+    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
+}
+
+impl ValuesOptions {
+    /// Layers every user-supplied source into one map (the chart's defaults come later).
+    pub fn merge(&self) -> Result<Map> {
+        let mut base = Map::new();
+        let mut stdin_used = false;
+        for file in &self.files {
+            let (bytes, name) = if file.trim() == "-" {
+                if stdin_used {
+                    return Err(Error::usage(
+                        "`-f -` may be given only once: stdin can be read once",
+                    ));
+                }
+                stdin_used = true;
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::input(format!("cannot read values from stdin: {e}")))?;
+                (bytes, "<stdin>".to_string())
+            } else {
+                (read_values_file(file)?, file.clone())
+            };
+            base = merge_maps(base, parse_values(&bytes, &name)?);
+        }
+        for expr in &self.set_json {
+            let trimmed = expr.trim();
+            if trimmed.starts_with('{') {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(trimmed).map_err(|e| {
+                        Error::usage(format!("--set-json `{expr}`: invalid JSON object: {e}"))
+                    })?;
+                let map = match Value::from_json(serde_json::Value::Object(object)) {
+                    Value::Map(map) => map,
+                    _ => Map::new(),
+                };
+                base = merge_maps(base, map);
+            } else {
+                apply("--set-json", expr, &mut base, SetKind::Json)?;
+            }
+        }
+        for (flag, exprs, kind) in [
+            ("--set", &self.set, SetKind::Typed),
+            ("--set-string", &self.set_string, SetKind::String),
+            ("--set-file", &self.set_file, SetKind::File),
+            ("--set-literal", &self.set_literal, SetKind::Literal),
+        ] {
+            for expr in exprs {
+                apply(flag, expr, &mut base, kind)?;
+            }
+        }
+        Ok(base)
+    }
+}
+
+fn apply(flag: &str, expr: &str, base: &mut Map, kind: SetKind) -> Result<()> {
+    parse_into(expr, base, kind, &read_set_file).map_err(|problem| {
+        Error::usage(format!(
+            "{flag} `{expr}`: {problem}; the syntax is key=value, nested keys with dots (a.b=c), \
+             lists as a={{x,y}} or a[0]=x"
+        ))
+    })
+}
+
+fn read_values_file(file: &str) -> Result<Vec<u8>> {
+    let path = Path::new(file);
+    if path.is_dir() {
+        return Err(Error::usage(format!(
+            "-f `{file}` is a directory; pass a values file"
+        )));
+    }
+    std::fs::read(path).map_err(|e| {
+        Error::usage(format!(
+            "-f `{file}`: cannot read the values file: {e}; check the path"
+        ))
+    })
+}
+
+fn read_set_file(path: &str) -> Result<Value, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    String::from_utf8(bytes)
+        .map(Value::String)
+        .map_err(|_| format!("`{path}` is not valid UTF-8 text"))
+}
