@@ -99,6 +99,8 @@ impl Metadata {
                 "`{name}` is empty; it needs at least apiVersion: v2, name and version"
             )));
         }
+        crate::values::file::check_flow_nesting(text)
+            .map_err(|line| Error::input(format!("`{name}:{line}`: brackets nest too deeply")))?;
         let metadata: Metadata = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, name))?;
         metadata.validate(name)?;
         Ok(metadata)

@@ -20,7 +20,7 @@ use crate::error::{Error, Result, utf8};
 use crate::values::Map;
 
 /// Instructions one template may execute before it is stopped as runaway.
-const FUEL: u64 = 200_000_000;
+const FUEL: u64 = 50_000_000;
 /// How deeply macros, includes and blocks may nest.
 const RECURSION_LIMIT: usize = 200;
 /// The most bytes one template may produce.
@@ -166,10 +166,11 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
         .collect();
     roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
     env.set_path_join_callback(move |name, parent| join_path(&roots, name, parent).into());
+    env.set_formatter(yaml_formatter);
     env.set_loader(|name| {
         if let Some(wanted) = name.strip_prefix(OUTSIDE) {
             return Err(minijinja::Error::new(
-                ErrorKind::TemplateNotFound,
+                ErrorKind::InvalidOperation,
                 format!("`{wanted}` reaches outside the chart's templates/ folder; include only templates of the same chart"),
             ));
         }
@@ -177,6 +178,18 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
     });
     filters::register(&mut env);
     Ok(env)
+}
+
+/// Prints values the way YAML spells them: `true`/`false` (not Python's `True`), `null` for none.
+fn yaml_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, value: &Value) -> std::result::Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    let text = match value.kind() {
+        ValueKind::Bool if value.is_true() => "true",
+        ValueKind::Bool => "false",
+        ValueKind::None => "null",
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
+    out.write_str(text).map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the output"))
 }
 
 /// Resolves an include: `./x` and `../x` relative to the including file, anything else relative

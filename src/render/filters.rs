@@ -52,10 +52,11 @@ fn text(value: &Value, filter: &str) -> Result<String, Error> {
             format!("{filter} was given an undefined value"),
         ));
     }
-    Ok(match value.as_str() {
-        Some(s) => s.to_string(),
-        None if value.is_none() => String::new(),
-        None => value.to_string(),
+    Ok(match value.kind() {
+        ValueKind::String => value.as_str().unwrap_or_default().to_string(),
+        ValueKind::None => String::new(),
+        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_string(),
+        _ => value.to_string(),
     })
 }
 

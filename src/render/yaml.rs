@@ -53,7 +53,12 @@ fn block(
         ));
     }
     let is_map = value.kind() == ValueKind::Map;
-    for (i, item) in value.try_iter()?.enumerate() {
+    let mut items: Vec<Value> = value.try_iter()?.collect();
+    if is_map {
+        // Helm's toYaml writes map keys sorted, whatever order the map was built in.
+        items.sort_by_cached_key(|k| k.as_str().map_or_else(|| k.to_string(), str::to_string));
+    }
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 || !inline_first {
             pad(out, indent);
         }
@@ -252,7 +257,7 @@ mod tests {
         };
         assert_eq!(
             to_yaml(&value).unwrap(),
-            "a:\n  x: \"on\"\n  y: null\nb:\n- 1\n- 2\nc: []\nd: |\n  line1\n  line2"
+            "a:\n  x: \"on\"\n  \"y\": null\nb:\n- 1\n- 2\nc: []\nd: |\n  line1\n  line2"
         );
         let list = Value::from(vec![minijinja::context! { name => "a", value => 1 }]);
         assert_eq!(to_yaml(&list).unwrap(), "- name: a\n  value: 1");

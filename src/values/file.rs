@@ -13,6 +13,9 @@ use crate::error::{Error, Result, utf8};
 pub fn parse_values(bytes: &[u8], name: &str) -> Result<Map> {
     let text = utf8(bytes, name)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_flow_nesting(text).map_err(|line| {
+        Error::input(format!("`{name}:{line}`: brackets nest deeper than {MAX_FLOW_NESTING} levels"))
+    })?;
     let mut merged = Map::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let node = serde_yaml::Value::deserialize(document).map_err(|e| yaml_error(&e, name))?;
@@ -28,6 +31,46 @@ pub fn parse_values(bytes: &[u8], name: &str) -> Result<Map> {
         }
     }
     Ok(merged)
+}
+
+/// How deeply `[` and `{` may nest in YAML we parse (the YAML parser slows down
+/// quadratically with depth, so hostile input is refused before it reaches it).
+pub const MAX_FLOW_NESTING: usize = 128;
+
+/// Checks that flow collections (`[...]`, `{...}`) nest at most [`MAX_FLOW_NESTING`] deep;
+/// the error is the 1-based line where the limit is passed.
+pub fn check_flow_nesting(text: &str) -> std::result::Result<(), usize> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut quote: Option<u8> = None;
+    let mut previous = b'\n';
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        match (quote, b) {
+            (_, b'\n') => {
+                line += 1;
+                if quote == Some(b'#') {
+                    quote = None;
+                }
+            }
+            (Some(b'"'), b'\\') => {
+                bytes.next();
+            }
+            (Some(q), b) if q == b && q != b'#' => quote = None,
+            (Some(_), _) => {}
+            (None, b'#') if previous.is_ascii_whitespace() => quote = Some(b'#'),
+            (None, b'"' | b'\'') if b" \t\n:[{,-".contains(&previous) => quote = Some(b),
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_FLOW_NESTING {
+                    return Err(line);
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = b;
+    }
+    Ok(())
 }
 
 /// Formats a YAML error as `name:line:column: problem`.

@@ -149,7 +149,7 @@ impl Parser<'_, '_> {
                     Some(Value::List(list)) => list,
                     Some(other) => {
                         return fail(format!(
-                            "`{key}` is already a {}, so it cannot take an index",
+                            "`{key}` is already set to a {} value, so it cannot take an index",
                             other.type_name()
                         ));
                     }
@@ -174,7 +174,7 @@ impl Parser<'_, '_> {
                     Some(Value::Map(map)) => map.clone(),
                     Some(other) => {
                         return fail(format!(
-                            "`{key}` is already a {}, so it cannot hold `{key}.…` keys",
+                            "`{key}` is already set to a {} value, so it cannot hold `{key}.…` keys",
                             other.type_name()
                         ));
                     }
@@ -271,7 +271,7 @@ impl Parser<'_, '_> {
                     Some(Value::List(inner)) => inner.clone(),
                     Some(other) => {
                         return fail(format!(
-                            "index {index} is already a {}, so it cannot take an index",
+                            "index {index} is already set to a {} value, so it cannot take an index",
                             other.type_name()
                         ));
                     }

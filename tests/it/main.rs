@@ -1,0 +1,9 @@
+//! Integration tests: the real `aether-chart` binary run against fixture charts, hostile
+//! inputs, and real Helm 4 for the differential suite.
+
+mod support;
+
+mod corpus;
+mod differential;
+mod hostile;
+mod root_chart;
