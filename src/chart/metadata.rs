@@ -72,7 +72,7 @@ pub struct Dependency {
     #[serde(default)]
     pub alias: String,
     /// Values imported from the subchart into the parent.
-    #[serde(default)]
+    #[serde(default, rename = "import-values")]
     pub import_values: Vec<serde_yaml::Value>,
 }
 

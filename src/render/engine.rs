@@ -181,7 +181,11 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
 }
 
 /// Prints values the way YAML spells them: `true`/`false` (not Python's `True`), `null` for none.
-fn yaml_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, value: &Value) -> std::result::Result<(), minijinja::Error> {
+fn yaml_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> std::result::Result<(), minijinja::Error> {
     use minijinja::value::ValueKind;
     let text = match value.kind() {
         ValueKind::Bool if value.is_true() => "true",
@@ -189,7 +193,8 @@ fn yaml_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, val
         ValueKind::None => "null",
         _ => return minijinja::escape_formatter(out, state, value),
     };
-    out.write_str(text).map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the output"))
+    out.write_str(text)
+        .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the output"))
 }
 
 /// Resolves an include: `./x` and `../x` relative to the including file, anything else relative

@@ -184,7 +184,11 @@ fn check<'a>(doc: &Document<'a>) -> std::result::Result<Option<Manifest<'a>>, St
         doc.rendered.file, doc.line
     );
     if let Err(line) = crate::values::file::check_flow_nesting(doc.text) {
-        return Err(format!("`{}`: rendered line {} nests brackets too deeply", doc.rendered.file, line + doc.line - 1));
+        return Err(format!(
+            "`{}`: rendered line {} nests brackets too deeply",
+            doc.rendered.file,
+            line + doc.line - 1
+        ));
     }
     let head: Head = serde_yaml::from_str(doc.text).map_err(|e| yaml_problem(doc, &e))?;
     let missing = |field: &str| {

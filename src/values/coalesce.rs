@@ -81,7 +81,7 @@ fn coalesce_dependencies(
 }
 
 /// Copies the parent's `global` map into a subchart's values; the parent's globals win.
-fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, warnings: &mut Warnings) {
+fn coalesce_globals(dest: &mut Map, src: &mut Map, prefix: &str, warnings: &mut Warnings) {
     let mut dest_globals = match dest.get(GLOBAL_KEY) {
         None => Map::new(),
         Some(Value::Map(map)) => map.clone(),
@@ -113,6 +113,7 @@ fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, warnings: &mut Warn
                         true,
                         warnings,
                     );
+                    share_nested(src, &key, &parent);
                     dest_globals.insert(key, Value::Map(parent));
                 }
                 _ => warnings.push(format!("cannot merge map onto non-map for global `{key}`")),
@@ -131,6 +132,23 @@ fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, warnings: &mut Warn
     dest.insert(GLOBAL_KEY.to_string(), Value::Map(dest_globals));
 }
 
+/// Helm copies each parent global map only one level deep before merging a subchart's globals
+/// into it, so the maps nested inside are shared: what the merge adds to them shows up in the
+/// parent's own `global` too (and in every later subchart). Kept for Helm parity.
+fn share_nested(parent_values: &mut Map, key: &str, merged: &Map) {
+    let Some(Value::Map(globals)) = parent_values.get_mut(GLOBAL_KEY) else {
+        return;
+    };
+    let Some(Value::Map(original)) = globals.get_mut(key) else {
+        return;
+    };
+    for (name, value) in original.iter_mut() {
+        if let (Value::Map(_), Some(now @ Value::Map(_))) = (&*value, merged.get(name)) {
+            *value = now.clone();
+        }
+    }
+}
+
 /// Pours one chart's own `values.yaml` under the user's values.
 fn coalesce_values(
     chart: &Chart,
@@ -146,11 +164,8 @@ fn coalesce_values(
                 dest.remove(&key);
             }
             Some(Value::Map(user)) => match default {
-                Value::Map(mut default) => {
+                Value::Map(default) => {
                     let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
-                    if !merge {
-                        clean_nulls(&mut default);
-                    }
                     coalesce_tables(user, default, &join(&sub_prefix, &key), merge, warnings);
                 }
                 Value::Null => {}
@@ -158,14 +173,7 @@ fn coalesce_values(
             },
             Some(_) => {}
             None => {
-                let mut default = default;
-                if !merge {
-                    match &mut default {
-                        Value::Null => continue,
-                        Value::Map(map) => clean_nulls(map),
-                        _ => {}
-                    }
-                }
+                // Helm 4.1 keeps a chart default of null (later Helm releases drop it).
                 dest.insert(key, default);
             }
         }
@@ -218,16 +226,6 @@ pub fn coalesce_tables(
 /// Helm's `MergeTables`: coalescing that keeps nulls.
 pub fn merge_tables(dst: &mut Map, src: Map, warnings: &mut Warnings) {
     coalesce_tables(dst, src, "", true, warnings);
-}
-
-/// Removes null values at every depth of `map`.
-pub fn clean_nulls(map: &mut Map) {
-    map.retain(|_, v| *v != Value::Null);
-    for value in map.values_mut() {
-        if let Value::Map(inner) = value {
-            clean_nulls(inner);
-        }
-    }
 }
 
 fn join(prefix: &str, key: &str) -> String {

@@ -14,7 +14,9 @@ pub fn parse_values(bytes: &[u8], name: &str) -> Result<Map> {
     let text = utf8(bytes, name)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_flow_nesting(text).map_err(|line| {
-        Error::input(format!("`{name}:{line}`: brackets nest deeper than {MAX_FLOW_NESTING} levels"))
+        Error::input(format!(
+            "`{name}:{line}`: brackets nest deeper than {MAX_FLOW_NESTING} levels"
+        ))
     })?;
     let mut merged = Map::new();
     for document in serde_yaml::Deserializer::from_str(text) {

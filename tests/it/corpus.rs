@@ -11,12 +11,23 @@ fn fixture_cases() {
         let mut args = vec!["template".to_string()];
         args.extend(read_args(cmd));
         let run = run_program(&bin(), dir, &args, None);
-        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if name.starts_with("ok-") {
             assert_eq!(run.code, 0, "{name} should render: {}", run.stderr);
         } else {
-            assert!(run.code == 1 || run.code == 2, "{name} should fail with 1 or 2: {}", run.snapshot());
-            assert!(run.stdout.is_empty(), "{name}: a failed render writes nothing to stdout");
+            assert!(
+                run.code == 1 || run.code == 2,
+                "{name} should fail with 1 or 2: {}",
+                run.snapshot()
+            );
+            assert!(
+                run.stdout.is_empty(),
+                "{name}: a failed render writes nothing to stdout"
+            );
             assert!(run.stderr.starts_with("Error: "), "{name}: {}", run.stderr);
             assert!(!run.stderr.contains("panicked"), "{name} panicked");
         }

@@ -4,11 +4,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::support::{aether, run_program, bin};
+use crate::support::{aether, bin, run_program};
 
 fn chart(dir: &Path) {
     std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: demo\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("templates/cm.yaml"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: {{ values.a | default(\"x\") | quote }}\n",
@@ -19,7 +23,11 @@ fn chart(dir: &Path) {
 fn assert_clean_error(run: &crate::support::Run, needle: &str) {
     assert_eq!(run.code, 2, "{}", run.snapshot());
     assert!(run.stdout.is_empty(), "{}", run.snapshot());
-    assert!(run.stderr.contains(needle), "expected `{needle}` in: {}", run.stderr);
+    assert!(
+        run.stderr.contains(needle),
+        "expected `{needle}` in: {}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
@@ -49,7 +57,9 @@ fn alias_bomb_yaml() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let p = i - 1;
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     std::fs::write(dir.path().join("bomb.yaml"), bomb).unwrap();
     let run = aether(dir.path(), &["template", "-f", "bomb.yaml"]);
@@ -83,17 +93,27 @@ fn output_dir_writes_each_template_file() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());
     let written = std::fs::read_to_string(dir.path().join("out/demo/templates/cm.yaml")).unwrap();
-    assert!(written.starts_with("---\n# Source: demo/templates/cm.yaml\napiVersion: v1\n"), "{written}");
+    assert!(
+        written.starts_with("---\n# Source: demo/templates/cm.yaml\napiVersion: v1\n"),
+        "{written}"
+    );
 }
 
 #[test]
 fn output_dir_untouched_on_failure() {
     let dir = tempfile::tempdir().unwrap();
     chart(dir.path());
-    std::fs::write(dir.path().join("templates/broken.yaml"), "{{ values.nope.deeper }}\n").unwrap();
+    std::fs::write(
+        dir.path().join("templates/broken.yaml"),
+        "{{ values.nope.deeper }}\n",
+    )
+    .unwrap();
     let run = aether(dir.path(), &["template", "--output-dir", "out"]);
     assert_clean_error(&run, "templates/broken.yaml:1");
-    assert!(!dir.path().join("out").exists(), "nothing may be written when rendering fails");
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing may be written when rendering fails"
+    );
 }
 
 /// One archive entry: raw name bytes, type, link target and data.
@@ -105,7 +125,12 @@ struct Entry<'a> {
 }
 
 fn entry<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
-    Entry { name: name.as_bytes(), kind: tar::EntryType::Regular, link: b"", data }
+    Entry {
+        name: name.as_bytes(),
+        kind: tar::EntryType::Regular,
+        link: b"",
+        data,
+    }
 }
 
 /// Builds a .tgz byte by byte, so that names the tar crate would refuse can be written.
@@ -130,43 +155,72 @@ const CM: &[u8] = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
 
 fn render_archive(bytes: &[u8]) -> crate::support::Run {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::File::create(dir.path().join("demo.tgz")).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(dir.path().join("demo.tgz"))
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
     let run = aether(dir.path(), &["template", "demo.tgz", "--output-dir", "out"]);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     if run.code != 0 {
-        assert_eq!(leftovers.len(), 1, "a failed render must write nothing: {leftovers:?}");
+        assert_eq!(
+            leftovers.len(),
+            1,
+            "a failed render must write nothing: {leftovers:?}"
+        );
     }
     run
 }
 
 #[test]
 fn archive_renders() {
-    let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), entry("demo/templates/cm.yaml", CM)]));
+    let run = render_archive(&archive(&[
+        entry("demo/Chart.yaml", CHART_YAML),
+        entry("demo/templates/cm.yaml", CM),
+    ]));
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]
 fn archive_with_parent_path() {
-    let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), entry("demo/../../evil.yaml", CM)]));
+    let run = render_archive(&archive(&[
+        entry("demo/Chart.yaml", CHART_YAML),
+        entry("demo/../../evil.yaml", CM),
+    ]));
     assert_clean_error(&run, "reaches outside the chart folder");
 }
 
 #[test]
 fn archive_with_absolute_path() {
-    let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), entry("/etc/cron.d/evil", CM)]));
+    let run = render_archive(&archive(&[
+        entry("demo/Chart.yaml", CHART_YAML),
+        entry("/etc/cron.d/evil", CM),
+    ]));
     assert_clean_error(&run, "absolute path");
 }
 
 #[test]
 fn archive_with_symlink() {
-    let link = Entry { name: b"demo/templates/link.yaml", kind: tar::EntryType::Symlink, link: b"/etc/passwd", data: b"" };
+    let link = Entry {
+        name: b"demo/templates/link.yaml",
+        kind: tar::EntryType::Symlink,
+        link: b"/etc/passwd",
+        data: b"",
+    };
     let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), link]));
     assert_clean_error(&run, "symbolic link");
 }
 
 #[test]
 fn archive_with_hard_link() {
-    let link = Entry { name: b"demo/templates/link.yaml", kind: tar::EntryType::Link, link: b"demo/Chart.yaml", data: b"" };
+    let link = Entry {
+        name: b"demo/templates/link.yaml",
+        kind: tar::EntryType::Link,
+        link: b"demo/Chart.yaml",
+        data: b"",
+    };
     let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), link]));
     assert_clean_error(&run, "hard link");
 }
@@ -174,7 +228,10 @@ fn archive_with_hard_link() {
 #[test]
 fn archive_file_over_the_per_file_limit() {
     let big = vec![0u8; 6 * 1024 * 1024];
-    let run = render_archive(&archive(&[entry("demo/Chart.yaml", CHART_YAML), entry("demo/big.bin", &big)]));
+    let run = render_archive(&archive(&[
+        entry("demo/Chart.yaml", CHART_YAML),
+        entry("demo/big.bin", &big),
+    ]));
     assert_clean_error(&run, "limit");
 }
 
@@ -185,7 +242,10 @@ fn gzip_bomb_over_the_total_limit() {
     let mut entries = vec![entry("demo/Chart.yaml", CHART_YAML)];
     entries.extend(names.iter().map(|n| entry(n, &chunk)));
     let bytes = archive(&entries);
-    assert!(bytes.len() < 2 * 1024 * 1024, "the bomb should compress well");
+    assert!(
+        bytes.len() < 2 * 1024 * 1024,
+        "the bomb should compress well"
+    );
     let run = render_archive(&bytes);
     assert_clean_error(&run, "limit");
 }

@@ -7,7 +7,15 @@ fn overlays_render() {
     for overlay in ["values/dev.yaml", "values/staging.yaml", "values/prod.yaml"] {
         let run = aether(&repo_root(), &["template", "-f", overlay]);
         assert_eq!(run.code, 0, "{overlay}: {}", run.stderr);
-        insta::assert_snapshot!(format!("root-{}", overlay.trim_start_matches("values/").trim_end_matches(".yaml")), run.stdout);
+        insta::assert_snapshot!(
+            format!(
+                "root-{}",
+                overlay
+                    .trim_start_matches("values/")
+                    .trim_end_matches(".yaml")
+            ),
+            run.stdout
+        );
     }
 }
 
@@ -30,5 +38,9 @@ fn root_chart_leaves_the_crate_out() {
     .unwrap();
     let run = aether(&chart, &["template", "-s", "templates/files.yaml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("all: \".helmignore\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("all: \".helmignore\""),
+        "{}",
+        run.stdout
+    );
 }

@@ -14,7 +14,10 @@ pub struct Run {
 impl Run {
     /// Exit code, stdout and stderr together, for snapshots.
     pub fn snapshot(&self) -> String {
-        format!("exit: {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -25,8 +28,20 @@ pub fn bin() -> PathBuf {
 
 /// Runs `program` with `args` in `dir`, feeding `stdin`.
 pub fn run_program(program: &Path, dir: &Path, args: &[String], stdin: Option<&[u8]>) -> Run {
+    run_program_with_env(program, dir, args, stdin, &[])
+}
+
+/// Like [`run_program`], with extra environment variables.
+pub fn run_program_with_env(
+    program: &Path,
+    dir: &Path,
+    args: &[String],
+    stdin: Option<&[u8]>,
+    env: &[(&str, PathBuf)],
+) -> Run {
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
