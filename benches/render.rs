@@ -1,1 +1,116 @@
-fn main() {}
+//! Render benchmark: aether-chart against Helm 4 in the same run.
+//!
+//! Renders the world-server benchmark chart (N shards x 3 regions; a StatefulSet, a Service and a
+//! ConfigMap each, using toyaml/nindent/quote/sha256/dictsort) at 1,800 and 18,000 documents with
+//! aether-chart (benches/fixtures/world-jinja) and with `helm template` on the equivalent
+//! Go-template chart (benches/fixtures/world-go), checks that both produce the same bytes, and
+//! prints medians, the ratio and peak memory. Run with `cargo bench` after
+//! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One timed run: wall time and peak resident memory of the child.
+struct Sample {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+fn run(program: &Path, args: &[String], stdout: Stdio) -> Sample {
+    let start = Instant::now();
+    let child = Command::new(program)
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting on our own child's pid with valid out-pointers.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{} failed",
+        program.display()
+    );
+    Sample {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn output(program: &Path, args: &[String]) -> Vec<u8> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .expect("run for output");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_aether-chart"));
+    let helm = std::env::var_os("AETHER_HELM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".tools/bin/helm"));
+    if !helm.exists() {
+        eprintln!(
+            "Helm 4 not found at {}; run `bash scripts/install-test-tools.sh` first",
+            helm.display()
+        );
+        std::process::exit(2);
+    }
+    let jinja = root.join("benches/fixtures/world-jinja");
+    let go = root.join("benches/fixtures/world-go");
+    println!(
+        "{:>9} {:>10} {:>12} {:>12} {:>7} {:>10} {:>10}",
+        "documents", "output", "aether-chart", "helm", "ratio", "rss ours", "rss helm"
+    );
+    for (shards, runs) in [(200usize, 21usize), (2000, 7)] {
+        let set = format!("shards={shards}");
+        let ours_args: Vec<String> = ["template", "world", jinja.to_str().unwrap(), "--set", &set]
+            .map(String::from)
+            .to_vec();
+        let helm_args: Vec<String> = ["template", "world", go.to_str().unwrap(), "--set", &set]
+            .map(String::from)
+            .to_vec();
+        let (a, b) = (output(&ours, &ours_args), output(&helm, &helm_args));
+        assert!(a == b, "aether-chart and helm must render the same bytes");
+        let documents = a.windows(4).filter(|w| w == b"\n---").count() + 1;
+        let (mut ours_times, mut helm_times, mut ours_rss, mut helm_rss) = (vec![], vec![], 0, 0);
+        for _ in 0..runs {
+            // Interleaved, so that load on the shared machine hits both alike.
+            let s = run(&ours, &ours_args, Stdio::null());
+            ours_times.push(s.wall);
+            ours_rss = ours_rss.max(s.max_rss_kib);
+            let s = run(&helm, &helm_args, Stdio::null());
+            helm_times.push(s.wall);
+            helm_rss = helm_rss.max(s.max_rss_kib);
+        }
+        let (ours_median, helm_median) = (median(ours_times), median(helm_times));
+        println!(
+            "{:>9} {:>8.2}MB {:>10.1}ms {:>10.1}ms {:>6.1}x {:>8.1}MB {:>8.1}MB",
+            documents,
+            a.len() as f64 / 1e6,
+            ours_median.as_secs_f64() * 1e3,
+            helm_median.as_secs_f64() * 1e3,
+            helm_median.as_secs_f64() / ours_median.as_secs_f64(),
+            ours_rss as f64 / 1024.0,
+            helm_rss as f64 / 1024.0,
+        );
+    }
+}

@@ -187,8 +187,13 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
             extra_api_versions: args.api_versions.clone(),
         },
     };
-    let rendered = render::render(&prepared.chart, &prepared.values, &options)?;
-    let manifests = manifest::collect(&rendered, &args.namespace)?;
+    let files = render::render(
+        &prepared.chart,
+        &prepared.values,
+        &options,
+        manifest::check_file,
+    )?;
+    let manifests = manifest::collect(&files, &args.namespace)?;
     let selected = select(&manifests, &settings.show_only, args.no_hooks)?;
     match &args.output_dir {
         Some(dir) => manifest::write_dir(&selected, dir)?,

@@ -55,8 +55,15 @@ struct Unit<'c> {
     values: Map,
 }
 
-/// Renders every manifest template of `chart` (processed) with its coalesced `values`.
-pub fn render(chart: &Chart, values: &Map, options: &RenderOptions) -> Result<Vec<Rendered>> {
+/// Renders every manifest template of `chart` (processed) with its coalesced `values`, and
+/// runs `then` on each rendered file as soon as it is ready (so checking one file overlaps
+/// with rendering the next).
+pub fn render<T: Send>(
+    chart: &Chart,
+    values: &Map,
+    options: &RenderOptions,
+    then: impl Fn(&Rendered) -> T + Sync,
+) -> Result<Vec<(Rendered, T)>> {
     let mut units = Vec::new();
     collect(chart, chart.name().to_string(), values.clone(), &mut units);
 
@@ -106,11 +113,13 @@ pub fn render(chart: &Chart, values: &Map, options: &RenderOptions) -> Result<Ve
         .map(|(name, context)| {
             let text = render_one(&env, name, context.clone())
                 .map_err(|e| template_error(&e, &display))?;
-            Ok(Rendered {
+            let rendered = Rendered {
                 source: name.strip_suffix(".j2").unwrap_or(name).to_string(),
                 file: display.get(name).cloned().unwrap_or_else(|| name.clone()),
                 text,
-            })
+            };
+            let after = then(&rendered);
+            Ok((rendered, after))
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -65,13 +66,29 @@ pub struct Manifest<'a> {
     /// The document's text.
     pub content: &'a str,
     /// `kind`.
-    pub kind: String,
+    pub kind: &'a str,
     /// `metadata.name`.
-    pub name: String,
+    pub name: &'a str,
     /// `metadata.namespace`, if set.
-    pub namespace: Option<String>,
+    pub namespace: Option<&'a str>,
     /// Whether it carries the `helm.sh/hook` annotation.
     pub hook: bool,
+}
+
+/// What checking one document found: its text range and head, or the problem.
+#[derive(Debug)]
+pub struct Checked {
+    range: Range<usize>,
+    head: std::result::Result<Option<HeadInfo>, String>,
+}
+
+/// The fields of a document that ordering and checks need.
+#[derive(Debug)]
+struct HeadInfo {
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    hook: bool,
 }
 
 #[derive(Deserialize)]
@@ -100,27 +117,58 @@ struct Metadata {
 struct Document<'a> {
     rendered: &'a Rendered,
     line: usize,
-    text: &'a str,
+    range: Range<usize>,
 }
 
-/// Splits every rendered file into documents, parses and checks each, and sorts them.
-///
-/// Every problem is collected (not only the first): documents that are not YAML, lack
-/// apiVersion, kind or metadata.name, or repeat a kind/namespace/name.
-pub fn collect<'a>(rendered: &'a [Rendered], release_namespace: &str) -> Result<Vec<Manifest<'a>>> {
-    let mut documents = Vec::new();
-    for file in rendered {
-        split(file, &mut documents);
+impl Document<'_> {
+    fn text(&self) -> &str {
+        &self.rendered.text[self.range.clone()]
     }
-    let parsed: Vec<std::result::Result<Option<Manifest<'a>>, String>> =
-        documents.par_iter().map(check).collect();
-    let mut manifests = Vec::with_capacity(parsed.len());
+}
+
+/// Splits one rendered file into documents and checks each (in parallel).
+pub fn check_file(rendered: &Rendered) -> Vec<Checked> {
+    let documents = split(rendered);
+    documents
+        .par_iter()
+        .map(|doc| Checked {
+            range: trimmed(doc),
+            head: check(doc),
+        })
+        .collect()
+}
+
+/// The document's range without surrounding blank space.
+fn trimmed(doc: &Document<'_>) -> Range<usize> {
+    let text = doc.text();
+    let start = doc.range.start + (text.len() - text.trim_start().len());
+    let end = doc.range.start + text.trim_end().len();
+    start..end.max(start)
+}
+
+/// Gathers the checked documents of every file, reports every problem at once (documents that
+/// are not YAML, lack apiVersion, kind or metadata.name, or repeat a kind/namespace/name), and
+/// sorts the rest.
+pub fn collect<'a>(
+    files: &'a [(Rendered, Vec<Checked>)],
+    release_namespace: &str,
+) -> Result<Vec<Manifest<'a>>> {
+    let mut manifests = Vec::new();
     let mut problems = Vec::new();
-    for result in parsed {
-        match result {
-            Ok(Some(manifest)) => manifests.push(manifest),
-            Ok(None) => {}
-            Err(problem) => problems.push(problem),
+    for (rendered, checked) in files {
+        for doc in checked {
+            match &doc.head {
+                Ok(Some(head)) => manifests.push(Manifest {
+                    source: &rendered.source,
+                    content: &rendered.text[doc.range.clone()],
+                    kind: &head.kind,
+                    name: &head.name,
+                    namespace: head.namespace.as_deref(),
+                    hook: head.hook,
+                }),
+                Ok(None) => {}
+                Err(problem) => problems.push(problem.clone()),
+            }
         }
     }
     problems.extend(duplicates(&manifests, release_namespace));
@@ -141,21 +189,19 @@ pub fn collect<'a>(rendered: &'a [Rendered], release_namespace: &str) -> Result<
 }
 
 /// Splits at lines that are a `---` document marker, keeping each document's first line number.
-fn split<'a>(rendered: &'a Rendered, out: &mut Vec<Document<'a>>) {
+fn split(rendered: &Rendered) -> Vec<Document<'_>> {
     let text = rendered.text.as_str();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut line = 1;
-    let mut offset = 0;
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut line, mut offset) = (0, 1, 1, 0);
     for raw in text.split_inclusive('\n') {
         let marker = raw
             .strip_prefix("---")
-            .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
-        if marker.is_some() {
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+        if marker {
             out.push(Document {
                 rendered,
                 line: start_line,
-                text: &text[start..offset],
+                range: start..offset,
             });
             start = offset + 3;
             start_line = line;
@@ -166,14 +212,15 @@ fn split<'a>(rendered: &'a Rendered, out: &mut Vec<Document<'a>>) {
     out.push(Document {
         rendered,
         line: start_line,
-        text: &text[start..],
+        range: start..text.len(),
     });
+    out
 }
 
 /// Parses one document's head; `None` for a document with nothing in it.
-fn check<'a>(doc: &Document<'a>) -> std::result::Result<Option<Manifest<'a>>, String> {
-    let content = doc.text.trim_start().trim_end();
-    if content
+fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
+    let text = doc.text();
+    if text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
@@ -183,14 +230,14 @@ fn check<'a>(doc: &Document<'a>) -> std::result::Result<Option<Manifest<'a>>, St
         "{} (the document at rendered line {})",
         doc.rendered.file, doc.line
     );
-    if let Err(line) = crate::values::file::check_flow_nesting(doc.text) {
+    if let Err(line) = crate::values::file::check_flow_nesting(text) {
         return Err(format!(
             "`{}`: rendered line {} nests brackets too deeply",
             doc.rendered.file,
             line + doc.line - 1
         ));
     }
-    let head: Head = serde_yaml::from_str(doc.text).map_err(|e| yaml_problem(doc, &e))?;
+    let head: Head = serde_yaml::from_str(text).map_err(|e| yaml_problem(doc, &e))?;
     let missing = |field: &str| {
         format!("`{at}` has no `{field}`; every manifest needs apiVersion, kind and metadata.name")
     };
@@ -209,9 +256,7 @@ fn check<'a>(doc: &Document<'a>) -> std::result::Result<Option<Manifest<'a>>, St
     let hook = metadata
         .annotations
         .is_some_and(|a| a.contains_key(HOOK_ANNOTATION));
-    Ok(Some(Manifest {
-        source: &doc.rendered.source,
-        content,
+    Ok(Some(HeadInfo {
         kind,
         name,
         namespace: metadata.namespace,
@@ -244,8 +289,8 @@ fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String
     let mut seen: HashMap<(&str, &str, &str), &str> = HashMap::new();
     let mut problems = Vec::new();
     for m in manifests {
-        let namespace = m.namespace.as_deref().unwrap_or(release_namespace);
-        if let Some(first) = seen.insert((&m.kind, namespace, &m.name), m.source) {
+        let namespace = m.namespace.unwrap_or(release_namespace);
+        if let Some(first) = seen.insert((m.kind, namespace, m.name), m.source) {
             problems.push(format!(
                 "{} `{}` in namespace `{namespace}` is rendered twice (by `{first}` and `{}`); give one a different name",
                 m.kind, m.name, m.source
@@ -266,8 +311,8 @@ fn sort(manifests: &mut [Manifest<'_>]) {
     manifests.sort_by(|a, b| {
         a.hook
             .cmp(&b.hook)
-            .then_with(|| rank(&a.kind).cmp(&rank(&b.kind)))
-            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| rank(a.kind).cmp(&rank(b.kind)))
+            .then_with(|| a.kind.cmp(b.kind))
             .then_with(|| a.source.cmp(b.source))
     });
 }

@@ -42,6 +42,11 @@ pub const MAX_FLOW_NESTING: usize = 128;
 /// Checks that flow collections (`[...]`, `{...}`) nest at most [`MAX_FLOW_NESTING`] deep;
 /// the error is the 1-based line where the limit is passed.
 pub fn check_flow_nesting(text: &str) -> std::result::Result<(), usize> {
+    // Fast path: with no more opening brackets than the limit, the limit cannot be passed.
+    let openers = text.bytes().filter(|&b| b == b'[' || b == b'{').count();
+    if openers <= MAX_FLOW_NESTING {
+        return Ok(());
+    }
     let (mut depth, mut line) = (0usize, 1usize);
     let mut quote: Option<u8> = None;
     let mut previous = b'\n';
