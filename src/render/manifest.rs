@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::engine::Rendered;
+use super::fastyaml;
 use crate::error::{Error, Result};
 
 /// Helm's install order by kind (pkg/release/v1/util/kind_sorter.go); other kinds come after,
@@ -155,7 +156,9 @@ pub fn collect<'a>(
 ) -> Result<Vec<Manifest<'a>>> {
     let mut manifests = Vec::new();
     let mut problems = Vec::new();
-    for (rendered, checked) in files {
+    let mut by_source: Vec<&(Rendered, Vec<Checked>)> = files.iter().collect();
+    by_source.sort_by(|a, b| a.0.source.cmp(&b.0.source));
+    for (rendered, checked) in by_source {
         for doc in checked {
             match &doc.head {
                 Ok(Some(head)) => manifests.push(Manifest {
@@ -230,14 +233,19 @@ fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
         "{} (the document at rendered line {})",
         doc.rendered.file, doc.line
     );
-    if let Err(line) = crate::values::file::check_flow_nesting(text) {
-        return Err(format!(
-            "`{}`: rendered line {} nests brackets too deeply",
-            doc.rendered.file,
-            line + doc.line - 1
-        ));
-    }
-    let head: Head = serde_yaml::from_str(text).map_err(|e| yaml_problem(doc, &e))?;
+    let head = match fastyaml::scan(text) {
+        Some(head) => head,
+        None => {
+            if let Err(line) = crate::values::file::check_flow_nesting(text) {
+                return Err(format!(
+                    "`{}`: rendered line {} nests brackets too deeply",
+                    doc.rendered.file,
+                    line + doc.line - 1
+                ));
+            }
+            full_parse(text).map_err(|e| yaml_problem(doc, &e))?
+        }
+    };
     let missing = |field: &str| {
         format!("`{at}` has no `{field}`; every manifest needs apiVersion, kind and metadata.name")
     };
@@ -253,15 +261,28 @@ fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
         .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| missing("metadata.name"))?;
-    let hook = metadata
-        .annotations
-        .is_some_and(|a| a.contains_key(HOOK_ANNOTATION));
     Ok(Some(HeadInfo {
         kind,
         name,
         namespace: metadata.namespace,
-        hook,
+        hook: metadata.hook,
     }))
+}
+
+/// Reads a document's head with the full YAML parser.
+fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serde_yaml::Error> {
+    let head: Head = serde_yaml::from_str(text)?;
+    Ok(fastyaml::Head {
+        api_version: head.api_version,
+        kind: head.kind,
+        metadata: head.metadata.map(|m| fastyaml::Metadata {
+            name: m.name,
+            namespace: m.namespace,
+            hook: m
+                .annotations
+                .is_some_and(|a| a.contains_key(HOOK_ANNOTATION)),
+        }),
+    })
 }
 
 /// Describes a YAML error in rendered output, with the offending line.
@@ -301,20 +322,23 @@ fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String
 }
 
 /// Sorts by hook-ness, Helm's kind order, then source path; the split order breaks ties.
-fn sort(manifests: &mut [Manifest<'_>]) {
+fn sort(manifests: &mut Vec<Manifest<'_>>) {
     let rank = |kind: &str| {
         INSTALL_ORDER
             .iter()
             .position(|k| *k == kind)
             .unwrap_or(INSTALL_ORDER.len())
     };
-    manifests.sort_by(|a, b| {
-        a.hook
-            .cmp(&b.hook)
-            .then_with(|| rank(a.kind).cmp(&rank(b.kind)))
-            .then_with(|| a.kind.cmp(b.kind))
-            .then_with(|| a.source.cmp(b.source))
-    });
+    // Rank each manifest once; the stable sort keeps source order (already by path) and the
+    // order within each file.
+    let mut keyed: Vec<(bool, usize, &str, usize)> = manifests
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.hook, rank(m.kind), m.kind, i))
+        .collect();
+    keyed.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut slots: Vec<Option<Manifest<'_>>> = manifests.drain(..).map(Some).collect();
+    manifests.extend(keyed.into_iter().filter_map(|(_, _, _, i)| slots[i].take()));
 }
 
 /// Writes the manifests as one stream, each with `---` and a `# Source:` header.
@@ -366,4 +390,117 @@ pub fn write_dir(manifests: &[&Manifest<'_>], dir: &Path) -> Result<()> {
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fastyaml, full_parse};
+
+    /// Documents like those charts render, as seeds for mutation.
+    const SEEDS: &[&str] = &[
+        "\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: prod\n  labels:\n    app: api\n  annotations:\n    helm.sh/hook: pre-install\n    note: \"a # b\"\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: api\n          image: \"nginx:1.25\"\n          args: [\"--port\", \"80\", {a: b}]\n          env:\n          - name: A\n            value: 'it''s'\n      script: |-\n        echo hi\n\n        exit 0\n      empty: {}\n",
+        "\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg # trailing comment\ndata:\n  config.yaml: |\n    a: 1\n    b: [x, y]\n  folded: >\n    one\n    two\n  list:\n  - - nested\n    - items\n  - key: value\n    other: \"\\u00e9\\n\"\n",
+        "\n# comment first\napiVersion: v1\nkind: Service\nmetadata: {}\nspec:\n  ports: [{port: 80, name: http}]\n  selector: {app: web, tier: \"front end\"}\n",
+    ];
+
+    /// A deterministic pseudo-random sequence (no dependency needed for this).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % bound.max(1)
+        }
+    }
+
+    /// Whenever the fast scanner accepts a document, the full parser must accept it too and
+    /// read the same head. Checked on the seeds and on many random mutations of them.
+    #[test]
+    fn fast_scan_agrees_with_the_full_parser() {
+        const PIECES: &[&str] = &[
+            " ",
+            "  ",
+            "-",
+            "- ",
+            ":",
+            ": ",
+            "#",
+            " #",
+            "\"",
+            "'",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "|",
+            ">",
+            "&a ",
+            "*a",
+            "!",
+            "?",
+            "\n",
+            "\n  ",
+            "\t",
+            "---",
+            "kind: X\n",
+            "y",
+            "1",
+            "null",
+            "\\",
+            "%",
+            "@",
+            "`",
+        ];
+        let mut rng = Lcg(42);
+        let (mut accepted, mut total) = (0, 0);
+        for seed in SEEDS {
+            assert_eq!(
+                fastyaml::scan(seed),
+                Some(full_parse(seed).unwrap()),
+                "seed should take the fast path: {seed}"
+            );
+            for _ in 0..5000 {
+                let mut doc = seed.to_string();
+                for _ in 0..1 + rng.next(6) {
+                    let mut at = rng.next(doc.len());
+                    while !doc.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    match rng.next(3) {
+                        0 => doc.insert_str(at, PIECES[rng.next(PIECES.len())]),
+                        1 => {
+                            let end = (at + 1 + rng.next(4)).min(doc.len());
+                            if doc.is_char_boundary(end) {
+                                doc.replace_range(at..end, "");
+                            }
+                        }
+                        _ => {
+                            let end = (at + 1).min(doc.len());
+                            if doc.is_char_boundary(end) {
+                                doc.replace_range(at..end, PIECES[rng.next(PIECES.len())]);
+                            }
+                        }
+                    }
+                }
+                total += 1;
+                if let Some(fast) = fastyaml::scan(&doc) {
+                    accepted += 1;
+                    match full_parse(&doc) {
+                        Ok(full) => assert_eq!(fast, full, "heads differ for {doc:?}"),
+                        Err(e) => panic!(
+                            "the fast scan accepted a document the parser rejects ({e}): {doc:?}"
+                        ),
+                    }
+                }
+            }
+        }
+        assert!(
+            accepted > total / 10,
+            "the mutations should often stay in the subset ({accepted} of {total})"
+        );
+    }
 }
