@@ -17,6 +17,10 @@ struct Sample {
     max_rss_kib: i64,
 }
 
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped with wait4, which also reports its peak memory"
+)]
 fn run(program: &Path, args: &[String], stdout: Stdio) -> Sample {
     let start = Instant::now();
     let child = Command::new(program)

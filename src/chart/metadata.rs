@@ -131,10 +131,10 @@ impl Metadata {
                 ));
             }
         }
-        if !self.kube_version.is_empty() {
-            if let Err(e) = Constraint::parse(&self.kube_version) {
-                return fail(format!("kubeVersion: {e}"));
-            }
+        if !self.kube_version.is_empty()
+            && let Err(e) = Constraint::parse(&self.kube_version)
+        {
+            return fail(format!("kubeVersion: {e}"));
         }
         let mut seen = std::collections::BTreeSet::new();
         for dep in &self.dependencies {

@@ -298,10 +298,10 @@ fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> 
         (kind, None) => kind.to_string(),
     };
     let mut message = format!("{location}: {problem}");
-    if let (Some(source), Some(line)) = (innermost.template_source(), line) {
-        if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
-            message.push_str(&format!("\n  {line} | {}", text.trim_end()));
-        }
+    if let (Some(source), Some(line)) = (innermost.template_source(), line)
+        && let Some(text) = source.lines().nth(line.saturating_sub(1))
+    {
+        message.push_str(&format!("\n  {line} | {}", text.trim_end()));
     }
     Error::input(message)
 }

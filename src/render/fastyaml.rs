@@ -394,10 +394,8 @@ impl Scanner {
         if !self.root_seen {
             return None;
         }
-        if let Some(pending) = &self.pending {
-            if pending.role != Role::Other {
-                return None;
-            }
+        if self.pending.as_ref().is_some_and(|p| p.role != Role::Other) {
+            return None;
         }
         Some(self.head)
     }

@@ -96,9 +96,7 @@ fn coalesce_globals(dest: &mut Map, src: &mut Map, prefix: &str, warnings: &mut 
         None => Map::new(),
         Some(Value::Map(map)) => map.clone(),
         Some(_) => {
-            warnings.push(format!(
-                "skipping globals because the parent's global is not a map"
-            ));
+            warnings.push("skipping globals because the parent's global is not a map".into());
             return;
         }
     };

@@ -87,10 +87,11 @@ pub fn typed_value(text: &str, as_string: bool) -> Value {
     if text == "0" {
         return Value::Int(0);
     }
-    if !text.is_empty() && !text.starts_with('0') {
-        if let Ok(i) = text.parse::<i64>() {
-            return Value::Int(i);
-        }
+    if !text.is_empty()
+        && !text.starts_with('0')
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Value::Int(i);
     }
     Value::String(text.to_string())
 }
@@ -348,10 +349,10 @@ impl Parser<'_, '_> {
             match last {
                 None => return fail("list must terminate with '}'"),
                 Some('}') => {
-                    if let Some(c) = self.next_char() {
-                        if c != ',' {
-                            self.unread(c);
-                        }
+                    if let Some(c) = self.next_char()
+                        && c != ','
+                    {
+                        self.unread(c);
                     }
                     list.push(self.read(&text)?);
                     return Ok(list);
