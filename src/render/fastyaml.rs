@@ -415,15 +415,14 @@ fn split_key(t: &str) -> Option<(std::borrow::Cow<'_, str>, bool, &str)> {
         }
         c if "-?:,[]{}#&*!|>%@`".contains(c) => return None,
         _ => {
-            let colon = t.match_indices(':').find(|(i, _)| {
-                let next = t.as_bytes().get(i + 1);
-                next.is_none() || next == Some(&b' ')
-            })?;
-            let key = &t[..colon.0];
-            if key.ends_with(' ') || key.contains(" #") {
+            let bytes = t.as_bytes();
+            let colon = (0..bytes.len())
+                .find(|&i| bytes[i] == b':' && matches!(bytes.get(i + 1), None | Some(b' ')))?;
+            let key = &t[..colon];
+            if key.ends_with(' ') || find_pair(key.as_bytes(), b' ', b'#').is_some() {
                 return None;
             }
-            (key.into(), true, &t[colon.0 + 1..])
+            (key.into(), true, &t[colon + 1..])
         }
     };
     if !(rest.is_empty() || rest.starts_with(' ')) {
@@ -432,11 +431,18 @@ fn split_key(t: &str) -> Option<(std::borrow::Cow<'_, str>, bool, &str)> {
     Some((key, plain, rest))
 }
 
+/// The first position of the byte pair `first`, `second` in `bytes`.
+fn find_pair(bytes: &[u8], first: u8, second: u8) -> Option<usize> {
+    bytes
+        .windows(2)
+        .position(|w| w[0] == first && w[1] == second)
+}
+
 /// A plain scalar running to the end of the line (or a comment); `None` if it is not simple.
 fn plain(v: &str) -> Option<&str> {
-    let end = v.find(" #").unwrap_or(v.len());
+    let end = find_pair(v.as_bytes(), b' ', b'#').unwrap_or(v.len());
     let text = v[..end].trim_end_matches(' ');
-    if text.is_empty() || text.contains(": ") || text.ends_with(':') {
+    if text.is_empty() || find_pair(text.as_bytes(), b':', b' ').is_some() || text.ends_with(':') {
         return None;
     }
     if text.chars().any(|c| c.is_control() || c == '\u{feff}') {

@@ -52,41 +52,66 @@ fn block(
             "toyaml: the value nests too deeply",
         ));
     }
-    let is_map = value.kind() == ValueKind::Map;
-    let mut items: Vec<Value> = value.try_iter()?.collect();
-    if is_map {
-        // Helm's toYaml writes map keys sorted, whatever order the map was built in.
-        items.sort_by_cached_key(|k| k.as_str().map_or_else(|| k.to_string(), str::to_string));
-    }
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 || !inline_first {
-            pad(out, indent);
-        }
-        if is_map {
-            let child = value.get_item(&item)?;
-            key(out, &item);
+    if value.kind() == ValueKind::Map {
+        for (i, (name, child)) in sorted_pairs(value)?.into_iter().enumerate() {
+            if i > 0 || !inline_first {
+                pad(out, indent);
+            }
+            key(out, &name);
             if !is_block(&child) {
                 out.push_str(": ");
                 scalar(out, &child, indent + 2)?;
                 out.push('\n');
-            } else if child.kind() == ValueKind::Map {
-                out.push_str(":\n");
-                block(out, &child, indent + 2, false, depth + 1)?;
             } else {
                 out.push_str(":\n");
-                block(out, &child, indent, false, depth + 1)?;
+                // Helm's layout: a list under a key starts at the key's own indentation.
+                let inner = if child.kind() == ValueKind::Map {
+                    indent + 2
+                } else {
+                    indent
+                };
+                block(out, &child, inner, false, depth + 1)?;
             }
+        }
+        return Ok(());
+    }
+    for (i, item) in value.try_iter()?.enumerate() {
+        if i > 0 || !inline_first {
+            pad(out, indent);
+        }
+        out.push_str("- ");
+        if is_block(&item) {
+            block(out, &item, indent + 2, true, depth + 1)?;
         } else {
-            out.push_str("- ");
-            if is_block(&item) {
-                block(out, &item, indent + 2, true, depth + 1)?;
-            } else {
-                scalar(out, &item, indent + 2)?;
-                out.push('\n');
-            }
+            scalar(out, &item, indent + 2)?;
+            out.push('\n');
         }
     }
     Ok(())
+}
+
+/// A map key as text, for sorting.
+fn key_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(v.to_string()),
+    }
+}
+
+/// A map's entries sorted by key, as Helm's toYaml writes them (maps from values files are
+/// sorted already, which the check below notices without sorting again).
+fn sorted_pairs(map: &Value) -> Result<Vec<(Value, Value)>, Error> {
+    let mut pairs: Vec<(Value, Value)> = match map.as_object().and_then(|o| o.try_iter_pairs()) {
+        Some(pairs) => pairs.collect(),
+        None => map
+            .try_iter()?
+            .map(|k| map.get_item(&k).map(|v| (k, v)))
+            .collect::<Result<_, _>>()?,
+    };
+    if !pairs.is_sorted_by(|a, b| key_text(&a.0) <= key_text(&b.0)) {
+        pairs.sort_by(|a, b| key_text(&a.0).cmp(&key_text(&b.0)));
+    }
+    Ok(pairs)
 }
 
 fn key(out: &mut String, key: &Value) {
@@ -185,17 +210,28 @@ fn quoted(out: &mut String, s: &str) {
 
 /// Whether a plain scalar `s` would not read back as the same string under YAML 1.1 or 1.2.
 pub fn needs_quotes(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return true;
     };
-    if s.starts_with([' ', '\t']) || s.ends_with([' ', '\t', ':']) {
+    if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t' | b':') {
         return true;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) {
         return true;
     }
-    if s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control() || c == '\u{feff}')
-    {
+    let mut previous = 0u8;
+    for &b in bytes {
+        if (previous == b':' && b == b' ')
+            || (previous == b' ' && b == b'#')
+            || b < 0x20
+            || b == 0x7f
+        {
+            return true;
+        }
+        previous = b;
+    }
+    if !s.is_ascii() && s.chars().any(|c| c.is_control() || c == '\u{feff}') {
         return true;
     }
     is_yaml11_special(s)
@@ -203,22 +239,26 @@ pub fn needs_quotes(s: &str) -> bool {
 
 /// Booleans, nulls and numbers in any spelling YAML 1.1 or 1.2 accepts.
 fn is_yaml11_special(s: &str) -> bool {
-    const WORDS: [&str; 13] = [
-        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<", "",
+    const WORDS: [&str; 12] = [
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
     ];
-    let lower = s.to_ascii_lowercase();
-    if WORDS.contains(&lower.as_str()) {
+    if s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return true;
     }
-    let unsigned = lower.trim_start_matches(['-', '+']);
-    if matches!(unsigned, ".inf" | ".nan") {
+    let unsigned = s.trim_start_matches(['-', '+']);
+    if unsigned.eq_ignore_ascii_case(".inf") || unsigned.eq_ignore_ascii_case(".nan") {
         return true;
     }
-    let starts_numeric = unsigned.starts_with(|c: char| c.is_ascii_digit())
-        || (unsigned.starts_with('.') && unsigned[1..].starts_with(|c: char| c.is_ascii_digit()));
+    let b = unsigned.as_bytes();
+    let starts_numeric = b.first().is_some_and(u8::is_ascii_digit)
+        || (b.first() == Some(&b'.') && b.get(1).is_some_and(u8::is_ascii_digit));
     starts_numeric
-        && unsigned.chars().all(|c| {
-            c.is_ascii_hexdigit() || matches!(c, 'x' | 'o' | '_' | '.' | ':' | 'e' | '+' | '-')
+        && b.iter().all(|c| {
+            c.is_ascii_hexdigit()
+                || matches!(
+                    c.to_ascii_lowercase(),
+                    b'x' | b'o' | b'_' | b'.' | b':' | b'e' | b'+' | b'-'
+                )
         })
 }
 
