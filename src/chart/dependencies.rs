@@ -84,6 +84,7 @@ fn process_enabled(
 
     let mut merged = values.clone();
     coalesce(chart, &mut merged, false, warnings)?;
+    let merged = Value::Map(merged);
     let disabled: Vec<String> = chart
         .metadata
         .dependencies
@@ -103,14 +104,19 @@ fn process_enabled(
         .retain(|r| !disabled.contains(&r.name));
     for sub in &mut chart.dependencies {
         let sub_path = format!("{path}{}.", sub.name());
-        process_enabled(sub, &merged, &sub_path, warnings)?;
+        process_enabled(
+            sub,
+            merged.as_map().unwrap_or(&Map::new()),
+            &sub_path,
+            warnings,
+        )?;
     }
     Ok(())
 }
 
 /// Helm's tag rule: disabled only when some tag is false and none is true.
-fn enabled_by_tags(tags: &[String], values: &Map, warnings: &mut Warnings) -> bool {
-    let Some(Value::Map(table)) = values.get("tags") else {
+fn enabled_by_tags(tags: &[String], values: &Value, warnings: &mut Warnings) -> bool {
+    let Some(Value::Map(table)) = values.path("tags") else {
         return true;
     };
     let (mut any_true, mut any_false) = (false, false);
@@ -131,11 +137,10 @@ fn enabled_by_tags(tags: &[String], values: &Map, warnings: &mut Warnings) -> bo
 /// Helm's condition rule: the first condition path holding a boolean decides.
 fn enabled_by_condition(
     condition: &str,
-    values: &Map,
+    root: &Value,
     path: &str,
     warnings: &mut Warnings,
 ) -> bool {
-    let root = Value::Map(values.clone());
     for part in condition
         .trim()
         .split(',')
