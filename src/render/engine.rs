@@ -74,9 +74,9 @@ pub fn render<T: Send>(
             let name = format!("{}/{}", unit.prefix, file.name);
             let path = format!("{}{}", unit.chart.origin, file.name);
             let source = utf8(&file.data, &path)?.to_string();
-            env.add_template_owned(name.clone(), source)
-                .map_err(|e| template_error(&e, &display_with(&display, &name, &path)))?;
-            display.insert(name, path);
+            display.insert(name.clone(), path);
+            env.add_template_owned(name, source)
+                .map_err(|e| template_error(&e, &display))?;
         }
     }
 
@@ -122,16 +122,6 @@ pub fn render<T: Send>(
             Ok((rendered, after))
         })
         .collect()
-}
-
-fn display_with(
-    display: &HashMap<String, String>,
-    name: &str,
-    path: &str,
-) -> HashMap<String, String> {
-    let mut all = display.clone();
-    all.insert(name.to_string(), path.to_string());
-    all
 }
 
 /// Lists the chart and its subcharts with their template prefixes and scoped values.

@@ -66,6 +66,18 @@ struct Frame {
     compact: bool,
 }
 
+impl Frame {
+    /// A collection that starts on its own line (not a compact sequence).
+    fn open(indent: usize, kind: Kind, role: Role) -> Frame {
+        Frame {
+            indent,
+            kind,
+            role,
+            compact: false,
+        }
+    }
+}
+
 /// A key or `-` whose value is on the following lines.
 struct Pending {
     indent: usize,
@@ -201,12 +213,7 @@ impl Scanner {
                 return None;
             }
             self.root_seen = true;
-            self.stack.push(Frame {
-                indent: n,
-                kind: Kind::Map,
-                role: Role::Root,
-                compact: false,
-            });
+            self.stack.push(Frame::open(n, Kind::Map, Role::Root));
             return self.entry(n, t, Role::Root);
         };
         if top.indent != n {
@@ -234,21 +241,11 @@ impl Scanner {
         }
         let column = n + 1 + extra;
         if is_item(rest) {
-            self.stack.push(Frame {
-                indent: column,
-                kind: Kind::Seq,
-                role: Role::Other,
-                compact: false,
-            });
+            self.stack.push(Frame::open(column, Kind::Seq, Role::Other));
             return self.item(column, rest);
         }
         if split_key(rest).is_some() {
-            self.stack.push(Frame {
-                indent: column,
-                kind: Kind::Map,
-                role: Role::Other,
-                compact: false,
-            });
+            self.stack.push(Frame::open(column, Kind::Map, Role::Other));
             return self.entry(column, rest, Role::Other);
         }
         self.value(rest, n, false).map(|_| ())
