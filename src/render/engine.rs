@@ -159,6 +159,8 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(RECURSION_LIMIT);
+    // Keep template sources in errors in release builds too, so messages quote the failing line.
+    env.set_debug(true);
     let mut roots: Vec<String> = units
         .iter()
         .map(|u| format!("{}/templates/", u.prefix))

@@ -8,21 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::support::{bin, copy_dir, read_args, repo_root, run_program_with_env};
+use crate::support::{bin, copy_dir, read_args, repo_root, run_program_with_env, tool};
 
 const JINJA_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-{{ chart.name }}\ndata:\n  values: {{ values | tojson | quote }}\n";
 const GO_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-{{ .Chart.Name }}\ndata:\n  values: {{ .Values | toJson | quote }}\n";
 
 /// The Helm 4 binary the suite compares against (installed by scripts/install-test-tools.sh).
 fn helm() -> PathBuf {
-    let path = std::env::var_os("AETHER_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".tools/bin/helm"));
-    assert!(
-        path.exists(),
-        "Helm 4 is needed for the differential suite: run `bash scripts/test.sh` (it installs it into .tools/)"
-    );
-    path
+    tool("AETHER_HELM", "bin/helm")
 }
 
 /// Adds the dump template to a chart directory and every subchart directory below it.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chart_checkers;
 mod corpus;
 mod differential;
 mod hostile;

@@ -96,3 +96,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A test tool that scripts/install-test-tools.sh installs under .tools/ (`relative`), or the
+/// path in the environment variable `env`. A missing tool fails the test: it is never skipped.
+pub fn tool(env: &str, relative: &str) -> PathBuf {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools").join(relative));
+    assert!(
+        path.exists(),
+        "{} is needed: run `bash scripts/test.sh` (it installs the test tools into .tools/)",
+        path.display()
+    );
+    path
+}

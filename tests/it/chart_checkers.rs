@@ -1,0 +1,139 @@
+//! Real checkers on the Aether chart's renders: `kubernetes-validate --strict` (Kubernetes' own
+//! JSON schemas, unknown fields rejected) for 1.30 and 1.35, and Checkov's Kubernetes checks on
+//! production, where a check may be skipped only by a `checkov.io/skipN` annotation listed here.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::root_chart::render_variants;
+use crate::support::{run_program, tool};
+
+/// Custom resources, which the Kubernetes schemas do not describe.
+const CUSTOM_KINDS: [&str; 3] = ["ExternalSecret", "HTTPRoute", "ServiceMonitor"];
+
+/// The Checkov skips the chart may carry: (check, kind, name prefix, why it is accepted).
+const ALLOWED_SKIPS: [(&str, &str, &str); 7] = [
+    // Aether's processes read their secrets from the environment (Feature 24).
+    ("CKV_K8S_35", "Deployment", "aether-api"),
+    ("CKV_K8S_35", "Deployment", "aether-scheduler"),
+    ("CKV_K8S_35", "Job", "aether-migrate-"),
+    // Spilo (Patroni) needs a token for its DCS, its own UID, a writable home, env passwords.
+    ("CKV_K8S_35", "StatefulSet", "aether-postgres"),
+    ("CKV_K8S_38", "StatefulSet", "aether-postgres"),
+    ("CKV_K8S_40", "StatefulSet", "aether-postgres"),
+    ("CKV_K8S_22", "StatefulSet", "aether-postgres"),
+];
+
+/// Writes every variant's render into `dir`, one file each.
+fn write_renders(dir: &Path, only: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut written = Vec::new();
+    for (name, stream) in render_variants() {
+        if only(&name) {
+            let file = format!("{}.yaml", name.replace(['/', '+'], "-"));
+            std::fs::write(dir.join(&file), stream).unwrap();
+            written.push(file);
+        }
+    }
+    written
+}
+
+#[test]
+fn every_render_passes_strict_kubernetes_schemas() {
+    let validate = tool("AETHER_KUBERNETES_VALIDATE", "venv/bin/kubernetes-validate");
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_renders(dir.path(), |_| true);
+    for version in ["1.35.0", "1.30.0"] {
+        let mut args = vec!["--strict".to_string(), "-k".into(), version.into()];
+        args.extend(files.iter().cloned());
+        let run = run_program(&validate, dir.path(), &args, None);
+        assert_eq!(run.code, 0, "{version}:\n{}{}", run.stdout, run.stderr);
+        let mut validated = 0;
+        for line in run.stdout.lines().chain(run.stderr.lines()) {
+            if line.starts_with("INFO") && line.contains(" passed for resource ") {
+                validated += 1;
+            } else if line.starts_with("WARN") {
+                assert!(
+                    CUSTOM_KINDS
+                        .iter()
+                        .any(|k| line.contains(&format!("schema for kind {k} "))),
+                    "{version}: {line}"
+                );
+            } else if !line.trim().is_empty() {
+                panic!("{version}: unexpected output: {line}");
+            }
+        }
+        assert!(
+            validated > files.len() * 20,
+            "{version}: only {validated} documents validated"
+        );
+    }
+}
+
+#[test]
+fn production_passes_checkov_with_only_the_listed_skips() {
+    let checkov = tool("AETHER_CHECKOV", "venv/bin/checkov");
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_renders(dir.path(), |name| name.starts_with("prod"));
+    assert!(files.len() >= 5);
+    let args: Vec<String> = [
+        "-d",
+        ".",
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--output",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = run_program(&checkov, dir.path(), &args, None);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}", run.stderr));
+    let summary = &report["summary"];
+    assert_eq!(summary["failed"], 0, "{}", failures(&report));
+    assert_eq!(summary["parsing_errors"], 0, "{summary}");
+    assert!(summary["passed"].as_u64().unwrap() > 500, "{summary}");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let mut used = BTreeSet::new();
+    for skip in report["results"]["skipped_checks"].as_array().unwrap() {
+        let id = skip["check_id"].as_str().unwrap();
+        let resource = skip["resource"].as_str().unwrap();
+        let (kind, rest) = resource.split_once('.').unwrap();
+        let name = rest.split_once('.').map_or(rest, |(_, name)| name);
+        let allowed = ALLOWED_SKIPS
+            .iter()
+            .position(|(i, k, prefix)| *i == id && *k == kind && name.starts_with(prefix));
+        let reason = skip["check_result"]["suppress_comment"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            allowed.is_some(),
+            "{id} skipped on {resource} ({reason}) is not allowed"
+        );
+        assert!(
+            reason.len() > 20,
+            "{id} on {resource}: the skip needs a reason"
+        );
+        used.insert(allowed.unwrap());
+    }
+    assert_eq!(
+        used.len(),
+        ALLOWED_SKIPS.len(),
+        "every allowed skip is still needed; remove the unused ones"
+    );
+}
+
+/// The failed checks of a Checkov report, one a line.
+fn failures(report: &serde_json::Value) -> String {
+    report["results"]["failed_checks"]
+        .as_array()
+        .map(|checks| {
+            checks
+                .iter()
+                .map(|c| format!("{} {} {}\n", c["check_id"], c["resource"], c["check_name"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
