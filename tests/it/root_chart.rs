@@ -107,15 +107,35 @@ pub fn variants() -> Vec<(String, Vec<String>)> {
             ],
         ));
     }
-    for strategy in ["canary", "blueGreen", "ab"] {
+    // Canary at every stage; blue-green with either colour active; A/B. Each under both routers.
+    let mut strategies: Vec<(String, &str, String)> = (0..4)
+        .map(|stage| {
+            (
+                format!("canary{stage}"),
+                "canary",
+                format!("api.strategy.canary.stage={stage},ui.strategy.canary.stage={stage}"),
+            )
+        })
+        .collect();
+    for color in ["blue", "green"] {
+        strategies.push((
+            format!("blueGreen-{color}"),
+            "blueGreen",
+            format!("api.strategy.blueGreen.activeColor={color},ui.strategy.blueGreen.activeColor={color}"),
+        ));
+    }
+    strategies.push(("ab".into(), "ab", "api.strategy.ab.value=b".into()));
+    for (name, strategy, settings) in strategies {
         for router in ["nginxIngress", "gatewayApi"] {
             out.push((
-                format!("prod-{strategy}-{router}"),
+                format!("prod-{name}-{router}"),
                 vec![
                     "-f".into(),
                     "values/prod.yaml".into(),
                     "--set".into(),
-                    format!("api.strategy.type={strategy},ui.strategy.type={strategy},api.trafficRouter={router},ui.trafficRouter={router},api.strategy.canary.image.tag=1.1.0,api.strategy.canary.image.digest={NEXT},api.strategy.blueGreen.green.image.tag=1.1.0,api.strategy.blueGreen.green.image.digest={NEXT},api.strategy.ab.image.tag=1.1.0,api.strategy.ab.image.digest={NEXT}"),
+                    format!("api.strategy.type={strategy},ui.strategy.type={strategy},{settings}"),
+                    "--set".into(),
+                    format!("api.trafficRouter={router},ui.trafficRouter={router},api.strategy.canary.image.tag=1.1.0,api.strategy.canary.image.digest={NEXT},api.strategy.blueGreen.green.image.tag=1.1.0,api.strategy.blueGreen.green.image.digest={NEXT},api.strategy.ab.image.tag=1.1.0,api.strategy.ab.image.digest={NEXT}"),
                 ],
             ));
         }
