@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::lint::LintArgs;
 use crate::commands::template::TemplateArgs;
+use crate::commands::values::ValuesArgs;
 
 /// A Helm-style chart templating engine: Jinja templates, layered values, safe by construction.
 #[derive(Debug, Parser)]
@@ -16,6 +18,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render a chart's manifests locally (like `helm template`).
+    /// Render a chart's manifests locally (like `helm template`), validated.
     Template(TemplateArgs),
+    /// Render a chart and report the validator's findings (text, JSON or SARIF).
+    Lint(LintArgs),
+    /// Print a chart's layered values, or with --explain where a key was set.
+    Values(ValuesArgs),
 }

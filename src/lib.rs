@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod render;
+pub mod validate;
 pub mod values;
 pub mod version;
 
@@ -19,5 +20,7 @@ pub use error::{Error, Result};
 pub fn run(cli: cli::Cli) -> Result<u8> {
     match cli.command {
         cli::Command::Template(args) => commands::template::run(&args),
+        cli::Command::Lint(args) => commands::lint::run(&args),
+        cli::Command::Values(args) => commands::values::run(&args),
     }
 }

@@ -298,6 +298,7 @@ fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) 
     let mut chart = Chart {
         metadata,
         values: Default::default(),
+        values_text: String::new(),
         schema: None,
         templates: Vec::new(),
         files: Vec::new(),
@@ -309,7 +310,8 @@ fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) 
         match file.name.as_str() {
             "Chart.yaml" | "Chart.lock" => {}
             "values.yaml" => {
-                chart.values = parse_values(&file.data, &format!("{origin}values.yaml"))?
+                chart.values = parse_values(&file.data, &format!("{origin}values.yaml"))?;
+                chart.values_text = String::from_utf8_lossy(&file.data).into_owned()
             }
             "values.schema.json" => chart.schema = Some(file.data),
             name if name.starts_with("templates/") => chart.templates.push(file),

@@ -27,6 +27,8 @@ pub struct Chart {
     pub metadata: Metadata,
     /// The chart's default values (`values.yaml`).
     pub values: Map,
+    /// The text of `values.yaml`, kept for positions in messages.
+    pub values_text: String,
     /// `values.schema.json`, if present.
     pub schema: Option<Vec<u8>>,
     /// Files under `templates/`.

@@ -1,3 +1,5 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
+pub mod lint;
 pub mod template;
+pub mod values;

@@ -8,6 +8,7 @@ use crate::chart::glob::Pattern;
 use crate::chart::{self, Chart, Limits};
 use crate::error::{Error, Result};
 use crate::render::{self, Capabilities, Release, RenderOptions, manifest};
+use crate::validate;
 use crate::values::coalesce::{Warnings, coalesce};
 use crate::values::{Map, Value, ValuesOptions, schema};
 use crate::version::{Constraint, parse_lenient};
@@ -15,9 +16,9 @@ use crate::version::{Constraint, parse_lenient};
 /// The Kubernetes version assumed when `--kube-version` is not given (Helm 4.1.4's default).
 pub const DEFAULT_KUBE_VERSION: &str = "1.35.0";
 
-/// Arguments of `template`.
+/// The arguments of every command that renders a chart (`template`, `lint`).
 #[derive(Debug, Clone, clap::Args)]
-pub struct TemplateArgs {
+pub struct RenderArgs {
     /// `[NAME] [CHART]`: one argument is the CHART (default `.`); the release name defaults to
     /// the chart's name.
     #[arg(value_name = "NAME|CHART", num_args = 0..=2)]
@@ -27,13 +28,8 @@ pub struct TemplateArgs {
     /// The release namespace.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
-    /// Only show manifests rendered from these templates (e.g. templates/api.yaml; globs work).
-    #[arg(short = 's', long = "show-only", value_name = "PATH")]
-    pub show_only: Vec<String>,
-    /// Write each template's manifests to <DIR>/<chart>/templates/<file> instead of stdout.
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// The Kubernetes version to render for (capabilities.kube_version, Chart.yaml kubeVersion).
+    /// The Kubernetes version to render and validate for (capabilities.kube_version, Chart.yaml
+    /// kubeVersion, the schemas).
     #[arg(long, value_name = "VERSION", default_value = DEFAULT_KUBE_VERSION)]
     pub kube_version: String,
     /// Extra API versions the cluster serves, for capabilities.api_versions (repeatable).
@@ -44,9 +40,9 @@ pub struct TemplateArgs {
         value_delimiter = ','
     )]
     pub api_versions: Vec<String>,
-    /// Leave out hook resources (those with a helm.sh/hook annotation).
-    #[arg(long)]
-    pub no_hooks: bool,
+    /// Schemas of custom resources, laid out as DIR/<group>/<kind>_<version>.json.
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
     /// The largest a chart may be, in bytes, all files together.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().total)]
     pub max_chart_size: u64,
@@ -55,49 +51,71 @@ pub struct TemplateArgs {
     pub max_file_size: u64,
 }
 
+/// Arguments of `template`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Only show manifests rendered from these templates (e.g. templates/api.yaml; globs work).
+    #[arg(short = 's', long = "show-only", value_name = "PATH")]
+    pub show_only: Vec<String>,
+    /// Write each template's manifests to <DIR>/<chart>/templates/<file> instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Leave out hook resources (those with a helm.sh/hook annotation).
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Do not validate the rendered manifests (schemas, invariants, best practices).
+    #[arg(long)]
+    pub skip_validation: bool,
+}
+
 /// What the arguments resolve to.
-struct Settings {
+pub struct Settings {
     chart: PathBuf,
     release_name: Option<String>,
-    kube_version: semver::Version,
-    show_only: Vec<(String, Pattern)>,
+    /// The Kubernetes version.
+    pub kube_version: semver::Version,
     limits: Limits,
 }
 
-impl TemplateArgs {
-    fn resolve(&self) -> Result<Settings> {
+impl RenderArgs {
+    /// Checks the arguments and resolves them into settings.
+    pub fn resolve(&self) -> Result<Settings> {
         let (release_name, chart) = match self.positional.as_slice() {
             [] => (None, "."),
             [chart] => (None, chart.as_str()),
             [name, chart] => (Some(name.clone()), chart.as_str()),
             _ => {
                 return Err(Error::usage(
-                    "template takes at most two arguments: [NAME] [CHART]",
+                    "this command takes at most two arguments: [NAME] [CHART]",
                 ));
             }
         };
         let kube_version = parse_lenient(&self.kube_version)
             .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
-        let show_only = self
-            .show_only
-            .iter()
-            .map(|p| {
-                let pattern = Pattern::new(&p.replace('\\', "/"), false)
-                    .map_err(|e| Error::usage(format!("--show-only: {e}")))?;
-                Ok((p.clone(), pattern))
-            })
-            .collect::<Result<_>>()?;
         Ok(Settings {
             chart: PathBuf::from(chart),
             release_name,
             kube_version,
-            show_only,
             limits: Limits {
                 total: self.max_chart_size,
                 per_file: self.max_file_size,
             },
         })
     }
+}
+
+/// `--show-only` patterns, checked.
+fn show_only_patterns(show_only: &[String]) -> Result<Vec<(String, Pattern)>> {
+    show_only
+        .iter()
+        .map(|p| {
+            let pattern = Pattern::new(&p.replace('\\', "/"), false)
+                .map_err(|e| Error::usage(format!("--show-only: {e}")))?;
+            Ok((p.clone(), pattern))
+        })
+        .collect()
 }
 
 /// The chart with its dependencies processed and the values its templates see.
@@ -162,8 +180,18 @@ fn check_schemas(chart: &Chart, values: &Map) -> Result<()> {
     Ok(())
 }
 
-/// Runs `template`; returns the exit code.
-pub fn run(args: &TemplateArgs) -> Result<u8> {
+/// A rendered release: the prepared chart and every rendered, checked file.
+pub struct RenderedRelease {
+    /// The chart and its values.
+    pub prepared: Prepared,
+    /// Each template's output and its checked documents.
+    pub files: Vec<(render::Rendered, Vec<manifest::Checked>)>,
+    /// The resolved settings.
+    pub settings: Settings,
+}
+
+/// Loads, layers and renders: everything `template` and `lint` share.
+pub fn render_release(args: &RenderArgs) -> Result<RenderedRelease> {
     let settings = args.resolve()?;
     let prepared = prepare(
         &settings.chart,
@@ -193,8 +221,47 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
         &options,
         manifest::check_file,
     )?;
-    let manifests = manifest::collect(&files, &args.namespace)?;
-    let selected = select(&manifests, &settings.show_only, args.no_hooks)?;
+    Ok(RenderedRelease {
+        prepared,
+        files,
+        settings,
+    })
+}
+
+/// Validates a rendered release; returns the findings after the chart's settings and `strict`.
+pub fn validate_release(
+    args: &RenderArgs,
+    release: &RenderedRelease,
+    manifests: &[manifest::Manifest<'_>],
+    strict: bool,
+) -> Result<Vec<validate::Finding>> {
+    let input = validate::Input {
+        chart: &release.prepared.chart,
+        values: &release.prepared.values,
+        options: &args.values,
+        kube_version: &release.settings.kube_version,
+        schema_dir: args.schema_dir.as_deref(),
+        strict,
+    };
+    validate::check(&input, manifests)
+}
+
+/// Runs `template`; returns the exit code.
+pub fn run(args: &TemplateArgs) -> Result<u8> {
+    let show_only = show_only_patterns(&args.show_only)?;
+    let release = render_release(&args.render)?;
+    let manifests = manifest::collect(&release.files, &args.render.namespace)?;
+    let selected = select(&manifests, &show_only, args.no_hooks)?;
+    if !args.skip_validation {
+        let findings = validate_release(&args.render, &release, &manifests, false)?;
+        eprint!(
+            "{}",
+            validate::report::text_from(&findings, validate::Severity::Warning)
+        );
+        if validate::report::failing(&findings) {
+            return Ok(1);
+        }
+    }
     match &args.output_dir {
         Some(dir) => manifest::write_dir(&selected, dir)?,
         None => {

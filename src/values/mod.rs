@@ -3,6 +3,7 @@
 pub mod coalesce;
 pub mod file;
 pub mod options;
+pub mod provenance;
 pub mod schema;
 pub mod strvals;
 pub mod tree;

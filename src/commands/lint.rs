@@ -1,0 +1,51 @@
+//! `aether-chart lint`: render a chart and report every finding of the validator.
+
+use crate::commands::template::{RenderArgs, render_release, validate_release};
+use crate::error::Result;
+use crate::render::manifest;
+use crate::validate::report;
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// One block per finding, for people.
+    Text,
+    /// A JSON array, for scripts.
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Warnings fail too (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
+pub fn run(args: &LintArgs) -> Result<u8> {
+    let release = render_release(&args.render)?;
+    let manifests = manifest::collect(&release.files, &args.render.namespace)?;
+    let findings = validate_release(&args.render, &release, &manifests, args.strict)?;
+    let printed = match args.format {
+        Format::Text => {
+            let text = report::text(&findings);
+            if text.is_empty() {
+                format!("{}: no findings\n", release.prepared.chart.name())
+            } else {
+                text
+            }
+        }
+        Format::Json => report::json(&findings) + "\n",
+        Format::Sarif => report::sarif(&findings) + "\n",
+    };
+    print!("{printed}");
+    Ok(u8::from(report::failing(&findings)))
+}

@@ -1,0 +1,63 @@
+//! `aether-chart values`: the layered values of a chart, or where one key was set.
+
+use crate::chart::Limits;
+use crate::commands::template::{DEFAULT_KUBE_VERSION, prepare};
+use crate::error::{Error, Result};
+use crate::render::yaml::to_yaml;
+use crate::values::provenance::Provenance;
+use crate::values::{Value, ValuesOptions};
+use crate::version::parse_lenient;
+
+/// Arguments of `values`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValuesArgs {
+    /// The chart (default `.`).
+    #[arg(value_name = "CHART", default_value = ".")]
+    pub chart: std::path::PathBuf,
+    #[command(flatten)]
+    pub values: ValuesOptions,
+    /// Print every layer that set KEY (dotted, e.g. api.autoscaling.maxReplicas), in order, with
+    /// file and line, instead of the values.
+    #[arg(long, value_name = "KEY")]
+    pub explain: Option<String>,
+}
+
+/// Runs `values`.
+pub fn run(args: &ValuesArgs) -> Result<u8> {
+    let kube = parse_lenient(DEFAULT_KUBE_VERSION).map_err(Error::usage)?;
+    let prepared = prepare(&args.chart, &args.values, Limits::default(), &kube)?;
+    let Some(key) = &args.explain else {
+        let text = to_yaml(&Value::Map(prepared.values).to_template())
+            .map_err(|e| Error::input(format!("cannot print the values: {e}")))?;
+        println!("{text}");
+        return Ok(0);
+    };
+    let provenance = Provenance::build(&prepared.chart, &args.values);
+    let origins = provenance.origins(key);
+    if origins.is_empty() {
+        let under: Vec<&str> = provenance
+            .keys()
+            .filter(|k| k.starts_with(&format!("{key}.")))
+            .collect();
+        if under.is_empty() {
+            return Err(Error::usage(format!(
+                "--explain `{key}`: no values file or flag sets this key; check its spelling"
+            )));
+        }
+        for k in under {
+            explain(&provenance, k);
+        }
+        return Ok(0);
+    }
+    explain(&provenance, key);
+    Ok(0)
+}
+
+/// Prints every layer that set `key`, the winning one last.
+fn explain(provenance: &Provenance, key: &str) {
+    let origins = provenance.origins(key);
+    for (i, origin) in origins.iter().enumerate() {
+        let marker = if i + 1 == origins.len() { "=>" } else { "  " };
+        println!("{marker} {}: {key} = {}", origin.place, origin.value);
+    }
+}

@@ -1,0 +1,135 @@
+//! The rendered documents as the rules see them: parsed JSON plus where each came from, with
+//! accessors for the parts rules keep asking for (pod spec, containers, labels, component).
+
+use serde_json::Value;
+
+/// One rendered Kubernetes object.
+#[derive(Debug)]
+pub struct Doc {
+    /// The template it came from, as in the `# Source:` header.
+    pub source: String,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The whole object.
+    pub json: Value,
+}
+
+/// Kinds whose objects run pods, and where their pod template lives.
+const WORKLOADS: [(&str, &str); 6] = [
+    ("Deployment", "/spec/template"),
+    ("StatefulSet", "/spec/template"),
+    ("DaemonSet", "/spec/template"),
+    ("ReplicaSet", "/spec/template"),
+    ("Job", "/spec/template"),
+    ("CronJob", "/spec/jobTemplate/spec/template"),
+];
+
+impl Doc {
+    /// Parses a rendered document; `None` when it is not a mapping with a kind and a name.
+    pub fn parse(source: &str, text: &str) -> Option<Doc> {
+        let json: Value = serde_yaml::from_str(text).ok()?;
+        let field = |p: &str| json.pointer(p).and_then(Value::as_str).map(str::to_string);
+        Some(Doc {
+            source: source.to_string(),
+            api_version: field("/apiVersion").unwrap_or_default(),
+            kind: field("/kind")?,
+            name: field("/metadata/name")?,
+            json,
+        })
+    }
+
+    /// `Kind/name`, how findings name an object.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The text at a JSON pointer.
+    pub fn str_at(&self, pointer: &str) -> Option<&str> {
+        self.json.pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// The integer at a JSON pointer.
+    pub fn int_at(&self, pointer: &str) -> Option<i64> {
+        self.json.pointer(pointer).and_then(Value::as_i64)
+    }
+
+    /// A label of the object.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.json
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// An annotation of the object.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.json
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// `app.kubernetes.io/component`, by which rules find roles.
+    pub fn component(&self) -> Option<&str> {
+        self.label("app.kubernetes.io/component")
+    }
+
+    /// The pod template of a workload.
+    pub fn pod_template(&self) -> Option<&Value> {
+        let (_, path) = WORKLOADS.iter().find(|(k, _)| *k == self.kind)?;
+        self.json.pointer(path)
+    }
+
+    /// The pod spec of a workload.
+    pub fn pod_spec(&self) -> Option<&Value> {
+        self.pod_template().and_then(|t| t.get("spec"))
+    }
+
+    /// The labels of a workload's pods.
+    pub fn pod_labels(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.pod_template()?
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+    }
+
+    /// Every container and init container of a workload.
+    pub fn containers(&self) -> Vec<&Value> {
+        let Some(spec) = self.pod_spec() else {
+            return Vec::new();
+        };
+        ["initContainers", "containers"]
+            .iter()
+            .filter_map(|k| spec.get(*k).and_then(Value::as_array))
+            .flatten()
+            .collect()
+    }
+
+    /// `spec.selector.matchLabels` (or a Service's `spec.selector`).
+    pub fn selector(&self) -> Option<&serde_json::Map<String, Value>> {
+        let pointer = if self.kind == "Service" {
+            "/spec/selector"
+        } else {
+            "/spec/selector/matchLabels"
+        };
+        self.json.pointer(pointer).and_then(Value::as_object)
+    }
+
+    /// Whether this object runs pods.
+    pub fn is_workload(&self) -> bool {
+        WORKLOADS.iter().any(|(k, _)| *k == self.kind)
+    }
+}
+
+/// Whether `labels` carry every entry of `selector` (an empty selector matches nothing here).
+pub fn selects(
+    selector: &serde_json::Map<String, Value>,
+    labels: &serde_json::Map<String, Value>,
+) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}

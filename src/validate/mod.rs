@@ -1,0 +1,321 @@
+//! The validator: mission invariants, Kubernetes schemas and best-practice rules, checked on the
+//! rendered manifests together with the values that produced them.
+//!
+//! Rules find roles by `app.kubernetes.io/component`, read pool sizes from the
+//! `aether.dev/db-pool-size` / `aether.dev/db-max-overflow` annotations and max_connections from
+//! the PostgreSQL args or configuration, so they work on any chart that follows those
+//! conventions. Each rule is one small function registered in [`RULES`]; findings that come
+//! from a value name where it was set ([`crate::values::provenance`]).
+
+pub mod config;
+pub mod doc;
+mod invariants;
+mod practices;
+pub mod quantity;
+pub mod report;
+pub mod schemas;
+mod user_schemas;
+mod wiring;
+
+use crate::values::provenance::Provenance;
+use crate::values::{Map, Value};
+use doc::Doc;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, never fails (e.g. a kind no schema describes).
+    Note,
+    /// Fails only under `--strict` (or when the chart raises it).
+    Warning,
+    /// Fails the render.
+    Error,
+}
+
+/// One problem a rule found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// The rule's stable ID.
+    pub rule: &'static str,
+    /// Its severity after the chart's configuration and `--strict`.
+    pub severity: Severity,
+    /// What is wrong, with the numbers.
+    pub message: String,
+    /// The object, `Kind/name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The template that rendered the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Where the values behind it were set, e.g. `values/prod.yaml:14: api.replicas = 5`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Why the object's annotations skip this check, if they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+/// A rule: stable ID, name, default severity, Checkov counterparts, rationale and check.
+pub struct Rule {
+    /// Stable ID, e.g. `AC102`.
+    pub id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// Checkov checks this rule mirrors; their `checkov.io/skipN` annotations skip it too.
+    pub counterparts: &'static [&'static str],
+    /// Why the rule exists, in one line.
+    pub rationale: &'static str,
+    /// The check.
+    pub check: fn(&Context<'_>, &mut Findings),
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    /// The rendered objects.
+    pub docs: &'a [Doc],
+    /// The coalesced values.
+    pub values: &'a Map,
+    /// Where each value came from.
+    pub provenance: &'a Provenance,
+}
+
+impl Context<'_> {
+    /// `global.environment` (dev, staging, production), if set.
+    pub fn environment(&self) -> Option<&str> {
+        match self.values.get("global") {
+            Some(Value::Map(global)) => match global.get("environment") {
+                Some(Value::String(env)) => Some(env),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether production rules apply.
+    pub fn production(&self) -> bool {
+        matches!(self.environment(), Some("production" | "prod"))
+    }
+
+    /// Where the value behind a rendered field was set: values leaves whose key matches `key`
+    /// (ignoring case, `-`, `_` and a `db` prefix) and whose value is `value`, preferring those
+    /// under `component`. Empty when no layer set such a value.
+    pub fn trace(&self, component: Option<&str>, key: &str, value: &str) -> Vec<String> {
+        let wanted = normalize(key);
+        let mut hits: Vec<(bool, String)> = self
+            .provenance
+            .keys()
+            .filter(|path| normalize(path.rsplit('.').next().unwrap_or(path)) == wanted)
+            .filter(|path| {
+                self.provenance
+                    .origins(path)
+                    .last()
+                    .is_some_and(|o| o.value.trim_matches('"') == value)
+            })
+            .map(|path| {
+                let near = component.is_some_and(|c| path.split('.').any(|p| p == c));
+                (near, path.to_string())
+            })
+            .collect();
+        if hits.iter().any(|(near, _)| *near) {
+            hits.retain(|(near, _)| *near);
+        }
+        hits.truncate(2);
+        hits.iter()
+            .filter_map(|(_, path)| self.provenance.describe(path))
+            .collect()
+    }
+
+    /// The object a workload name refers to.
+    pub fn workload(&self, kind: &str, name: &str) -> Option<&Doc> {
+        self.docs
+            .iter()
+            .find(|d| d.kind == kind && d.name == name && d.is_workload())
+    }
+}
+
+/// `maxReplicas`, `max_replicas` and `max-replicas` alike; `db-pool-size` as `poolsize`.
+fn normalize(key: &str) -> String {
+    let flat: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    flat.strip_prefix("db").map(str::to_string).unwrap_or(flat)
+}
+
+/// The findings of one rule run, with helpers that fill in the object and template.
+pub struct Findings {
+    rule: &'static Rule,
+    found: Vec<Finding>,
+}
+
+impl Findings {
+    /// A finding about `doc` (None for findings about values alone).
+    pub fn add(&mut self, doc: Option<&Doc>, message: String, values: Vec<String>) {
+        let suppressed = doc.and_then(|d| suppression(d, self.rule.counterparts));
+        self.found.push(Finding {
+            rule: self.rule.id,
+            severity: self.rule.severity,
+            message,
+            object: doc.map(Doc::id),
+            template: doc.map(|d| d.source.clone()),
+            values,
+            suppressed,
+        });
+    }
+}
+
+/// The reason of a `checkov.io/skipN: CHECK=reason` annotation naming one of `checks`.
+fn suppression(doc: &Doc, checks: &[&str]) -> Option<String> {
+    let annotations = doc.json.pointer("/metadata/annotations")?.as_object()?;
+    annotations
+        .iter()
+        .filter(|(k, _)| k.starts_with("checkov.io/skip"))
+        .filter_map(|(_, v)| v.as_str()?.split_once('='))
+        .find(|(check, _)| checks.contains(check))
+        .map(|(check, reason)| format!("{check}: {reason}"))
+}
+
+/// Every rule, in ID order.
+pub static RULES: &[Rule] = &[
+    invariants::SINGLETON_SCHEDULER,
+    invariants::CONNECTION_BUDGET,
+    invariants::REQUESTS_WITHIN_LIMITS,
+    invariants::HPA_BOUNDS,
+    invariants::WORLD_SERVER_SCALING,
+    invariants::WORLD_SERVER_WORKLOAD,
+    invariants::REGION_ROUTING,
+    invariants::CANARY_STAGES,
+    invariants::PATRONI_TIMING,
+    invariants::QUOTA_COVERS_PEAK,
+    wiring::SELECTORS,
+    wiring::SERVICES,
+    wiring::TARGETS,
+    invariants::PRODUCTION_IMAGES,
+    invariants::PRODUCTION_SECRETS,
+    practices::RUN_AS_NON_ROOT,
+    practices::READ_ONLY_ROOT,
+    practices::NO_PRIVILEGE_ESCALATION,
+    practices::NOT_PRIVILEGED,
+    practices::DROP_CAPABILITIES,
+    practices::SECCOMP,
+    practices::RESOURCES_SET,
+    practices::PROBES,
+    practices::HOST_ACCESS,
+    practices::SERVICE_ACCOUNT_TOKEN,
+    practices::NETWORK_POLICY,
+    practices::SECRETS_IN_ENV,
+];
+
+/// The schema rule's ID and name (it runs separately: it needs the schemas).
+pub const SCHEMA_RULE: (&str, &str) = ("AC201", "kubernetes-schema");
+/// The note for kinds no schema describes.
+pub const UNCHECKED_RULE: (&str, &str) = ("AC202", "unchecked-kind");
+
+/// Runs every rule on the rendered objects; the severities are the rules' defaults.
+pub fn run_rules(context: &Context<'_>) -> Vec<Finding> {
+    let mut all = Vec::new();
+    for rule in RULES {
+        let mut findings = Findings {
+            rule,
+            found: Vec::new(),
+        };
+        (rule.check)(context, &mut findings);
+        all.extend(findings.found);
+    }
+    all
+}
+
+/// The findings of the schema check, one per invalid document, and notes for unchecked kinds.
+pub fn schema_findings(docs: &[Doc], outcomes: &[schemas::Outcome], minor: u64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut unchecked = std::collections::BTreeSet::new();
+    for (doc, outcome) in docs.iter().zip(outcomes) {
+        match outcome {
+            schemas::Outcome::Valid => {}
+            schemas::Outcome::Invalid(problems) => out.push(Finding {
+                rule: SCHEMA_RULE.0,
+                severity: Severity::Error,
+                message: format!(
+                    "does not match the Kubernetes 1.{minor} schema of {} {}: {}",
+                    doc.api_version,
+                    doc.kind,
+                    problems.join("; ")
+                ),
+                object: Some(doc.id()),
+                template: Some(doc.source.clone()),
+                values: Vec::new(),
+                suppressed: None,
+            }),
+            schemas::Outcome::Unchecked => {
+                unchecked.insert(format!("{} {}", doc.api_version, doc.kind));
+            }
+        }
+    }
+    for kind in unchecked {
+        out.push(Finding {
+            rule: UNCHECKED_RULE.0,
+            severity: Severity::Note,
+            message: format!("no schema for {kind}: not checked (add one with --schema-dir)"),
+            object: None,
+            template: None,
+            values: Vec::new(),
+            suppressed: None,
+        });
+    }
+    out
+}
+
+/// What a validation run needs.
+pub struct Input<'a> {
+    /// The processed chart (its rule settings, its values files).
+    pub chart: &'a crate::chart::Chart,
+    /// The coalesced values.
+    pub values: &'a Map,
+    /// The values flags, for provenance.
+    pub options: &'a crate::values::ValuesOptions,
+    /// The target Kubernetes version (selects the schemas).
+    pub kube_version: &'a semver::Version,
+    /// Custom resource schemas.
+    pub schema_dir: Option<&'a std::path::Path>,
+    /// Warnings fail too.
+    pub strict: bool,
+}
+
+/// Validates rendered manifests: schemas, invariants and best practices, configured by the chart.
+pub fn check(
+    input: &Input<'_>,
+    manifests: &[crate::render::manifest::Manifest<'_>],
+) -> crate::Result<Vec<Finding>> {
+    use rayon::prelude::*;
+    let config = config::Config::load(input.chart)?;
+    let schemas = schemas::Schemas::load(input.kube_version, input.schema_dir)?;
+    let docs: Vec<Doc> = manifests
+        .par_iter()
+        .filter_map(|m| Doc::parse(m.source, m.content))
+        .collect();
+    let outcomes = schemas.check(&docs)?;
+    let provenance = Provenance::build(input.chart, input.options);
+    let context = Context {
+        docs: &docs,
+        values: input.values,
+        provenance: &provenance,
+    };
+    let mut findings = schema_findings(&docs, &outcomes, schemas.minor);
+    if let Some(note) = &schemas.note {
+        findings.push(Finding {
+            rule: SCHEMA_RULE.0,
+            severity: Severity::Note,
+            message: note.clone(),
+            object: None,
+            template: None,
+            values: Vec::new(),
+            suppressed: None,
+        });
+    }
+    findings.extend(run_rules(&context));
+    Ok(config.apply(findings, context.environment(), input.strict))
+}

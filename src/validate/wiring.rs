@@ -1,0 +1,174 @@
+//! Wiring: selectors match pods, Services and HPAs/PDBs reach something, ports exist.
+
+use serde_json::Value;
+
+use super::doc::{Doc, selects};
+use super::{Context, Findings, Rule, Severity};
+
+/// A Service annotation listing selector labels that controllers set on pods at run time
+/// (Patroni's `spilo-role`, for instance), which no pod template carries.
+const RUNTIME_LABELS: &str = "aether.dev/runtime-labels";
+
+pub const SELECTORS: Rule = Rule {
+    id: "AC111",
+    name: "selector-matches-pods",
+    severity: Severity::Error,
+    counterparts: &[],
+    rationale: "a workload whose selector does not match its own pod labels is refused",
+    check: selectors,
+};
+
+fn selectors(ctx: &Context<'_>, out: &mut Findings) {
+    for doc in ctx
+        .docs
+        .iter()
+        .filter(|d| d.is_workload() && d.kind != "Job" && d.kind != "CronJob")
+    {
+        let (Some(selector), Some(labels)) = (doc.selector(), doc.pod_labels()) else {
+            out.add(
+                Some(doc),
+                "has no selector or no pod labels".into(),
+                Vec::new(),
+            );
+            continue;
+        };
+        if !selects(selector, labels) {
+            out.add(
+                Some(doc),
+                format!(
+                    "selector {} does not match the pod labels {}",
+                    Value::Object(selector.clone()),
+                    Value::Object(labels.clone())
+                ),
+                Vec::new(),
+            );
+        }
+    }
+}
+
+pub const SERVICES: Rule = Rule {
+    id: "AC112",
+    name: "service-reaches-pods",
+    severity: Severity::Error,
+    counterparts: &[],
+    rationale: "a Service that selects no pod, or targets a port no container has, serves nothing",
+    check: services,
+};
+
+fn services(ctx: &Context<'_>, out: &mut Findings) {
+    for service in ctx.docs.iter().filter(|d| d.kind == "Service") {
+        let Some(selector) = service.selector() else {
+            continue; // no selector: endpoints are managed elsewhere
+        };
+        let runtime: Vec<&str> = service
+            .annotation(RUNTIME_LABELS)
+            .map(|l| l.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        let mut selector = selector.clone();
+        selector.retain(|k, _| !runtime.contains(&k.as_str()));
+        let namespace = service.str_at("/metadata/namespace");
+        let targets: Vec<&Doc> = ctx
+            .docs
+            .iter()
+            .filter(|d| d.is_workload() && d.str_at("/metadata/namespace") == namespace)
+            .filter(|d| d.pod_labels().is_some_and(|l| selects(&selector, l)))
+            .collect();
+        if targets.is_empty() {
+            out.add(
+                Some(service),
+                format!("selects no pod (selector {})", Value::Object(selector)),
+                Vec::new(),
+            );
+            continue;
+        }
+        for port in service
+            .json
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let target = port.get("targetPort").or_else(|| port.get("port"));
+            if let Some(target) = target
+                && !targets.iter().any(|t| has_port(t, target))
+            {
+                out.add(
+                    Some(service),
+                    format!("targetPort {target} is not a port of the pods it selects"),
+                    Vec::new(),
+                );
+            }
+        }
+    }
+}
+
+pub const TARGETS: Rule = Rule {
+    id: "AC113",
+    name: "targets-exist",
+    severity: Severity::Error,
+    counterparts: &[],
+    rationale: "an HPA or PDB aimed at nothing protects nothing; a probe on a missing port always fails",
+    check: targets,
+};
+
+fn targets(ctx: &Context<'_>, out: &mut Findings) {
+    for hpa in ctx
+        .docs
+        .iter()
+        .filter(|d| d.kind == "HorizontalPodAutoscaler")
+    {
+        let kind = hpa.str_at("/spec/scaleTargetRef/kind").unwrap_or_default();
+        let name = hpa.str_at("/spec/scaleTargetRef/name").unwrap_or_default();
+        if ctx.workload(kind, name).is_none() {
+            out.add(
+                Some(hpa),
+                format!("scales {kind}/{name}, which is not rendered"),
+                Vec::new(),
+            );
+        }
+    }
+    for pdb in ctx.docs.iter().filter(|d| d.kind == "PodDisruptionBudget") {
+        let Some(selector) = pdb.selector() else {
+            continue;
+        };
+        if !ctx
+            .docs
+            .iter()
+            .any(|d| d.pod_labels().is_some_and(|l| selects(selector, l)))
+        {
+            out.add(Some(pdb), "selects no pod".into(), Vec::new());
+        }
+    }
+    for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
+        for container in doc.containers() {
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                for kind in ["httpGet", "tcpSocket", "grpc"] {
+                    let Some(port) = container.pointer(&format!("/{probe}/{kind}/port")) else {
+                        continue;
+                    };
+                    if port.is_string() && !container_has_port(container, port) {
+                        let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
+                        out.add(Some(doc), format!("the {probe} of container `{name}` uses port {port}, which the container does not declare"), Vec::new());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether any container of `doc` has `port` (a number or a name).
+fn has_port(doc: &Doc, port: &Value) -> bool {
+    doc.containers().iter().any(|c| container_has_port(c, port))
+}
+
+fn container_has_port(container: &Value, port: &Value) -> bool {
+    container
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|p| match port {
+            Value::String(name) => p.get("name").and_then(Value::as_str) == Some(name),
+            number => p.get("containerPort") == Some(number),
+        })
+}

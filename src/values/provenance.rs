@@ -1,0 +1,279 @@
+//! Where each value came from: every layer that set a key, in the order Helm layers them, with
+//! file and line (or the `--set` flag), so a finding can say which line of which file to change.
+//!
+//! The layers are replayed in the merge's own order: subcharts' values.yaml (under their name or
+//! alias), the chart's values.yaml, each `-f` file, then the `--set` flavours. A null deletes
+//! the key, which is recorded too. Lists are leaves, as in the merge (a layer replaces a list
+//! whole). Positions come from a separate, span-aware read of each file (serde_yaml keeps none).
+
+use std::collections::BTreeMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use super::options::ValuesOptions;
+use super::strvals::{SetKind, parse_into};
+use super::tree::{Map, Value};
+use crate::chart::Chart;
+
+/// One layer's setting of a key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// `values/prod.yaml:14`, `charts/world-server/values.yaml:3` or `--set a.b=1`.
+    pub place: String,
+    /// The value as the layer wrote it (`null` for a deletion).
+    pub value: String,
+}
+
+/// Every key's origins, lowest precedence first.
+#[derive(Debug, Default)]
+pub struct Provenance {
+    keys: BTreeMap<String, Vec<Origin>>,
+}
+
+impl Provenance {
+    /// Replays the layers of `chart` (dependencies processed) and `options`.
+    pub fn build(chart: &Chart, options: &ValuesOptions) -> Provenance {
+        let mut out = Provenance::default();
+        out.add_chart(chart, "");
+        for file in &options.files {
+            if file.trim() == "-" {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(file) {
+                out.add_text(&text, file, "");
+            }
+        }
+        for (flag, exprs, kind) in [
+            ("--set-json", &options.set_json, SetKind::Json),
+            ("--set", &options.set, SetKind::Typed),
+            ("--set-string", &options.set_string, SetKind::String),
+            ("--set-file", &options.set_file, SetKind::File),
+            ("--set-literal", &options.set_literal, SetKind::Literal),
+        ] {
+            for expr in exprs {
+                out.add_flag(flag, expr, kind);
+            }
+        }
+        out
+    }
+
+    /// The origins of `key` (dotted path), lowest precedence first.
+    pub fn origins(&self, key: &str) -> &[Origin] {
+        self.keys.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every key some layer set.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
+    /// `values/prod.yaml:14: api.replicas = 5 (overrides values.yaml:31)`, for the winning layer.
+    pub fn describe(&self, key: &str) -> Option<String> {
+        let origins = self.origins(key);
+        let (last, earlier) = origins.split_last()?;
+        let mut text = format!("{}: {key} = {}", last.place, last.value);
+        if let Some(previous) = earlier.last() {
+            text.push_str(&format!(" (overrides {})", previous.place));
+        }
+        Some(text)
+    }
+
+    /// A chart's values.yaml and its subcharts', subcharts first (they have the lowest precedence).
+    fn add_chart(&mut self, chart: &Chart, prefix: &str) {
+        for sub in &chart.dependencies {
+            self.add_chart(sub, &format!("{prefix}{}.", sub.name()));
+        }
+        let file = format!("{}values.yaml", chart.origin);
+        self.add_text(&chart.values_text, &file, prefix);
+    }
+
+    /// The keys a YAML text sets, with their lines.
+    fn add_text(&mut self, text: &str, file: &str, prefix: &str) {
+        let mut reader = Reader::default();
+        if Parser::new_from_str(text).load(&mut reader, true).is_err() {
+            return;
+        }
+        for (path, line, value) in reader.leaves {
+            self.push(
+                format!("{prefix}{path}"),
+                Origin {
+                    place: format!("{file}:{line}"),
+                    value,
+                },
+            );
+        }
+    }
+
+    /// The keys one `--set` flavour's expression sets.
+    fn add_flag(&mut self, flag: &str, expr: &str, kind: SetKind) {
+        let mut map = Map::new();
+        let keep_paths = |path: &str| Ok(Value::String(format!("<contents of {path}>")));
+        if parse_into(expr, &mut map, kind, &keep_paths).is_err() {
+            return;
+        }
+        let mut leaves = Vec::new();
+        flatten(&map, "", &mut leaves);
+        for (path, value) in leaves {
+            self.push(
+                path,
+                Origin {
+                    place: format!("{flag} {expr}"),
+                    value,
+                },
+            );
+        }
+    }
+
+    fn push(&mut self, key: String, origin: Origin) {
+        self.keys.entry(key).or_default().push(origin);
+    }
+}
+
+/// The leaves of a values map as (dotted path, display).
+fn flatten(map: &Map, prefix: &str, out: &mut Vec<(String, String)>) {
+    for (key, value) in map {
+        let path = format!("{prefix}{key}");
+        match value {
+            Value::Map(inner) if !inner.is_empty() => flatten(inner, &format!("{path}."), out),
+            other => out.push((path, display(other))),
+        }
+    }
+}
+
+/// A value as a values file would spell it, on one line.
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        other => serde_json::to_string(&other.to_json()).unwrap_or_default(),
+    }
+}
+
+/// Collects (path, line, value) of every leaf from parser events.
+#[derive(Default)]
+struct Reader {
+    /// Open mappings: the key waiting for its value, if any.
+    stack: Vec<Frame>,
+    /// A sequence or mapping inside a sequence is skipped whole; this counts its depth.
+    skipping: usize,
+    leaves: Vec<(String, usize, String)>,
+}
+
+/// An open mapping: its path and the key whose value comes next.
+struct Frame {
+    path: String,
+    key: Option<(String, usize)>,
+}
+
+impl Reader {
+    /// The path of the value about to come, and the line of its key.
+    fn value_path(&mut self) -> Option<(String, usize)> {
+        let frame = self.stack.last_mut()?;
+        let (key, line) = frame.key.take()?;
+        Some((format!("{}{key}", frame.path), line))
+    }
+}
+
+impl MarkedEventReceiver for Reader {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.skipping > 0 {
+            match event {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipping += 1,
+                Event::SequenceEnd | Event::MappingEnd => self.skipping -= 1,
+                _ => {}
+            }
+            return;
+        }
+        let expects_key = self.stack.last().is_some_and(|f| f.key.is_none());
+        match event {
+            Event::DocumentStart => self.stack.clear(),
+            Event::MappingStart(..) => {
+                let path = match self.value_path() {
+                    Some((path, _)) => format!("{path}."),
+                    None if self.stack.is_empty() => String::new(),
+                    None => return self.skipping = 1,
+                };
+                self.stack.push(Frame { path, key: None });
+            }
+            Event::MappingEnd => {
+                let frame = self.stack.pop();
+                // An empty mapping is a leaf of its own (`resources: {}`).
+                if let Some(frame) = frame.filter(|f| f.path.ends_with('.')) {
+                    let path = frame.path.trim_end_matches('.').to_string();
+                    if !self
+                        .leaves
+                        .iter()
+                        .any(|(p, _, _)| p.starts_with(&frame.path))
+                    {
+                        let line = mark.line();
+                        self.leaves.push((path, line, "{}".into()));
+                    }
+                }
+            }
+            Event::Scalar(text, ..) if expects_key => {
+                if let Some(frame) = self.stack.last_mut() {
+                    frame.key = Some((text, mark.line()));
+                }
+            }
+            Event::Scalar(text, style, ..) => {
+                if let Some((path, line)) = self.value_path() {
+                    let value = scalar_display(&text, style);
+                    self.leaves.push((path, line, value));
+                }
+            }
+            Event::SequenceStart(..) => {
+                if let Some((path, line)) = self.value_path() {
+                    self.leaves.push((path, line, "[...]".into()));
+                }
+                self.skipping = 1;
+            }
+            Event::Alias(_) => {
+                if let Some((path, line)) = self.value_path() {
+                    self.leaves.push((path, line, "*alias".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A scalar as written: plain scalars as they are, quoted ones quoted.
+fn scalar_display(text: &str, style: yaml_rust2::scanner::TScalarStyle) -> String {
+    use yaml_rust2::scanner::TScalarStyle;
+    match style {
+        TScalarStyle::Plain if matches!(text, "" | "~" | "null" | "Null" | "NULL") => "null".into(),
+        TScalarStyle::Plain => text.to_string(),
+        _ => serde_json::to_string(text).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Provenance;
+
+    #[test]
+    fn records_lines_of_leaves_and_overrides() {
+        let mut p = Provenance::default();
+        p.add_text(
+            "a:\n  b: 1\n  c: {x: 2}\nlist: [1, 2]\nempty: {}\nn: ~\n",
+            "values.yaml",
+            "",
+        );
+        p.add_text("a:\n  b: 5\n", "values/prod.yaml", "");
+        assert_eq!(
+            p.describe("a.b").unwrap(),
+            "values/prod.yaml:2: a.b = 5 (overrides values.yaml:2)"
+        );
+        assert_eq!(p.describe("a.c.x").unwrap(), "values.yaml:3: a.c.x = 2");
+        assert_eq!(p.describe("list").unwrap(), "values.yaml:4: list = [...]");
+        assert_eq!(p.describe("empty").unwrap(), "values.yaml:5: empty = {}");
+        assert_eq!(p.describe("n").unwrap(), "values.yaml:6: n = null");
+    }
+
+    #[test]
+    fn records_set_flags() {
+        let mut p = Provenance::default();
+        p.add_flag("--set", "a.b=3,c=x", super::SetKind::Typed);
+        assert_eq!(p.describe("a.b").unwrap(), "--set a.b=3,c=x: a.b = 3");
+    }
+}
