@@ -24,7 +24,7 @@ fn singleton_scheduler(ctx: &Context<'_>, out: &mut Findings) {
             out.add(
                 Some(doc),
                 format!("the scheduler must run exactly 1 replica, not {shown}"),
-                ctx.trace(Some("scheduler"), "replicas", &shown),
+                ctx.trace(Some(doc), "replicas", &shown),
             );
         }
         if doc.kind == "Deployment" && doc.str_at("/spec/strategy/type") != Some("Recreate") {
@@ -100,23 +100,23 @@ fn connection_budget(ctx: &Context<'_>, out: &mut Findings) {
         }
         let mut terms = Vec::new();
         let mut values = ctx.trace(
-            Some("postgres"),
+            Some(server),
             "max_connections",
             &settings.max_connections.to_string(),
         );
         for (doc, pool, overflow, peak) in &clients {
             terms.push(format!(
-                "{} {} pods ({}) x ({pool} pool + {overflow} overflow) = {}",
+                "{} {} pod{} ({}) x ({pool} pool + {overflow} overflow) = {}",
                 doc.id(),
                 peak.pods,
+                if peak.pods == 1 { "" } else { "s" },
                 peak.why,
                 peak.pods * (pool + overflow)
             ));
-            let component = doc.component();
-            values.extend(ctx.trace(component, "poolSize", &pool.to_string()));
-            values.extend(ctx.trace(component, "maxOverflow", &overflow.to_string()));
+            values.extend(ctx.trace(Some(doc), "poolSize", &pool.to_string()));
+            values.extend(ctx.trace(Some(doc), "maxOverflow", &overflow.to_string()));
             if let Some(max) = peak.hpa_max {
-                values.extend(ctx.trace(component, "maxReplicas", &max.to_string()));
+                values.extend(ctx.trace(Some(doc), "maxReplicas", &max.to_string()));
             }
         }
         values.dedup();
@@ -162,8 +162,8 @@ fn requests_within_limits(ctx: &Context<'_>, out: &mut Findings) {
                 };
                 if r.value() > l.value() {
                     let shown = |v: &Value| v.as_str().map_or(v.to_string(), str::to_string);
-                    let mut values = ctx.trace(doc.component(), resource, &shown(request));
-                    values.extend(ctx.trace(doc.component(), resource, &shown(limit)));
+                    let mut values = ctx.trace(Some(doc), resource, &shown(request));
+                    values.extend(ctx.trace(Some(doc), resource, &shown(limit)));
                     out.add(
                         Some(doc),
                         format!(
@@ -197,8 +197,8 @@ fn hpa_bounds(ctx: &Context<'_>, out: &mut Findings) {
         let min = hpa.int_at("/spec/minReplicas").unwrap_or(1);
         let max = hpa.int_at("/spec/maxReplicas").unwrap_or(0);
         if min > max {
-            let mut values = ctx.trace(hpa.component(), "minReplicas", &min.to_string());
-            values.extend(ctx.trace(hpa.component(), "maxReplicas", &max.to_string()));
+            let mut values = ctx.trace(Some(hpa), "minReplicas", &min.to_string());
+            values.extend(ctx.trace(Some(hpa), "maxReplicas", &max.to_string()));
             out.add(
                 Some(hpa),
                 format!("minReplicas {min} is above maxReplicas {max}"),
@@ -225,7 +225,7 @@ fn hpa_bounds(ctx: &Context<'_>, out: &mut Findings) {
             out.add(
                 Some(api),
                 format!("in production the API keeps at least 2 pods, but {key} is {floor}"),
-                ctx.trace(Some("api"), key, &floor.to_string()),
+                ctx.trace(Some(api), key, &floor.to_string()),
             );
         }
     }
@@ -256,15 +256,13 @@ fn world_server_scaling(ctx: &Context<'_>, out: &mut Findings) {
             {
                 let shown = metric
                     .pointer("/pods/target/averageValue")
-                    .map_or("unset".into(), |v| v.to_string());
+                    .map_or("unset".into(), |v| {
+                        v.as_str().map_or(v.to_string(), str::to_string)
+                    });
                 out.add(
                     Some(hpa),
                     format!("the target players per pod must be above 0, not {shown}"),
-                    ctx.trace(
-                        Some("world-server"),
-                        "targetPlayersPerPod",
-                        shown.trim_matches('"'),
-                    ),
+                    ctx.trace(Some(hpa), "targetPlayersPerPod", shown.trim_matches('"')),
                 );
             }
         }
@@ -275,12 +273,8 @@ fn world_server_scaling(ctx: &Context<'_>, out: &mut Findings) {
             .int_at("/spec/behavior/scaleDown/stabilizationWindowSeconds")
             .unwrap_or(300);
         if down < up {
-            let mut values = ctx.trace(
-                Some("world-server"),
-                "scaleDownCooldownSecs",
-                &down.to_string(),
-            );
-            values.extend(ctx.trace(Some("world-server"), "scaleUpCooldownSecs", &up.to_string()));
+            let mut values = ctx.trace(Some(hpa), "scaleDownCooldownSecs", &down.to_string());
+            values.extend(ctx.trace(Some(hpa), "scaleUpCooldownSecs", &up.to_string()));
             out.add(
                 Some(hpa),
                 format!("the scale-down cooldown ({down} s) is shorter than the scale-up cooldown ({up} s), which makes the world server flap"),
@@ -343,7 +337,7 @@ fn world_server_workload(ctx: &Context<'_>, out: &mut Findings) {
                 out.add(
                     Some(doc),
                     format!("readiness and liveness both probe `{}`: readiness must tell \"loading the WAL\" from \"dead\"", live.unwrap_or_default()),
-                    ctx.trace(Some("world-server"), "path", live.unwrap_or_default()),
+                    ctx.trace(Some(doc), "path", live.unwrap_or_default()),
                 );
             }
         }
@@ -479,9 +473,9 @@ fn patroni_timing(ctx: &Context<'_>, out: &mut Findings) {
                 get("retry_timeout").unwrap_or(10),
             );
             if wait + 2 * retry > ttl {
-                let mut values = ctx.trace(Some("patroni"), "ttl", &ttl.to_string());
-                values.extend(ctx.trace(Some("patroni"), "loopWait", &wait.to_string()));
-                values.extend(ctx.trace(Some("patroni"), "retryTimeout", &retry.to_string()));
+                let mut values = ctx.trace(Some(doc), "ttl", &ttl.to_string());
+                values.extend(ctx.trace(Some(doc), "loopWait", &wait.to_string()));
+                values.extend(ctx.trace(Some(doc), "retryTimeout", &retry.to_string()));
                 out.add(
                     Some(doc),
                     format!("loop_wait {wait} + 2 x retry_timeout {retry} = {} exceeds ttl {ttl}: the leader could lose its lock while retrying", wait + 2 * retry),
@@ -492,7 +486,7 @@ fn patroni_timing(ctx: &Context<'_>, out: &mut Findings) {
                 out.add(
                     Some(doc),
                     format!("maximum_lag_on_failover must be positive, not {lag}"),
-                    ctx.trace(Some("patroni"), "maximumLagOnFailover", &lag.to_string()),
+                    ctx.trace(Some(doc), "maximumLagOnFailover", &lag.to_string()),
                 );
             }
         }
@@ -549,7 +543,7 @@ fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
             }
             if total > hard.value() * (1.0 + 1e-9) {
                 let values = ctx.trace(
-                    Some("quota"),
+                    Some(quota),
                     resource,
                     quota.json["spec"]["hard"][&key]
                         .as_str()
@@ -596,7 +590,7 @@ fn production_images(ctx: &Context<'_>, out: &mut Findings) {
                 out.add(
                     Some(doc),
                     format!("production image `{image}` must be pinned to a tag other than latest (or a digest)"),
-                    ctx.trace(doc.component(), "tag", tag.unwrap_or("")),
+                    ctx.trace(Some(doc), "tag", tag.unwrap_or("")),
                 );
             }
         }
@@ -635,7 +629,8 @@ fn production_secrets(ctx: &Context<'_>, out: &mut Findings) {
             .last()
             .map(|o| o.value.as_str())
             .unwrap_or("");
-        if secret_like && !matches!(value, "\"\"" | "null" | "" | "{}" | "[...]") {
+        let is_text = matches!(ctx.value_at(key), Some(Val::String(s)) if !s.is_empty());
+        if secret_like && is_text {
             let described = ctx
                 .provenance
                 .describe(key)

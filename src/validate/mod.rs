@@ -99,33 +99,52 @@ impl Context<'_> {
         matches!(self.environment(), Some("production" | "prod"))
     }
 
-    /// Where the value behind a rendered field was set: values leaves whose key matches `key`
-    /// (ignoring case, `-`, `_` and a `db` prefix) and whose value is `value`, preferring those
-    /// under `component`. Empty when no layer set such a value.
-    pub fn trace(&self, component: Option<&str>, key: &str, value: &str) -> Vec<String> {
+    /// Where the value behind a rendered field was set: values leaves whose key is `key` (or
+    /// ends with it, ignoring case, `-`, `_` and a `db` prefix) and whose value is `value`. Leaves
+    /// under the component's or the object's name win; without such a leaf, a single candidate
+    /// is still named, several are not (they would be a guess).
+    pub fn trace(&self, doc: Option<&Doc>, key: &str, value: &str) -> Vec<String> {
         let wanted = normalize(key);
-        let mut hits: Vec<(bool, String)> = self
+        let mut names: Vec<&str> = Vec::new();
+        if let Some(doc) = doc {
+            names.extend(doc.component());
+            names.push(&doc.name);
+            names.extend(doc.name.split('-'));
+        }
+        let hits: Vec<(bool, &str)> = self
             .provenance
             .keys()
-            .filter(|path| normalize(path.rsplit('.').next().unwrap_or(path)) == wanted)
+            .filter(|path| normalize(path.rsplit('.').next().unwrap_or(path)).ends_with(&wanted))
             .filter(|path| {
                 self.provenance
                     .origins(path)
                     .last()
                     .is_some_and(|o| o.value.trim_matches('"') == value)
             })
-            .map(|path| {
-                let near = component.is_some_and(|c| path.split('.').any(|p| p == c));
-                (near, path.to_string())
-            })
+            .map(|path| (path.split('.').any(|p| names.contains(&p)), path))
             .collect();
-        if hits.iter().any(|(near, _)| *near) {
-            hits.retain(|(near, _)| *near);
-        }
-        hits.truncate(2);
-        hits.iter()
-            .filter_map(|(_, path)| self.provenance.describe(path))
+        let near: Vec<&str> = hits.iter().filter(|(n, _)| *n).map(|(_, p)| *p).collect();
+        let chosen = if !near.is_empty() {
+            near
+        } else if hits.len() == 1 {
+            vec![hits[0].1]
+        } else {
+            Vec::new()
+        };
+        chosen
+            .iter()
+            .take(2)
+            .filter_map(|path| self.provenance.describe(path))
             .collect()
+    }
+
+    /// The value at a dotted path of the coalesced values.
+    pub fn value_at(&self, path: &str) -> Option<&Value> {
+        let mut node = self.values.get(path.split('.').next()?)?;
+        for key in path.split('.').skip(1) {
+            node = node.as_map()?.get(key)?;
+        }
+        Some(node)
     }
 
     /// The object a workload name refers to.

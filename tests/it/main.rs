@@ -7,4 +7,5 @@ mod chart_checkers;
 mod corpus;
 mod differential;
 mod hostile;
+mod lint;
 mod root_chart;
