@@ -137,3 +137,124 @@ fn failures(report: &serde_json::Value) -> String {
         })
         .unwrap_or_default()
 }
+
+/// Breaks a document in one of four ways (or not), by its index: an unknown field, a wrong
+/// type, a wrong type deep in a pod, or nothing.
+fn mutate(doc: &mut serde_yaml::Value, index: usize) {
+    use serde_yaml::Value;
+    let map = doc.as_mapping_mut().unwrap();
+    match index % 5 {
+        0 => {
+            map.insert("bogus".into(), Value::from(1));
+        }
+        1 => {
+            let meta = map.get_mut("metadata").unwrap().as_mapping_mut().unwrap();
+            meta.insert("labels".into(), Value::Sequence(vec![Value::from("x")]));
+        }
+        2 => {
+            let pod = map
+                .get_mut("spec")
+                .and_then(|s| s.get_mut("template"))
+                .and_then(|t| t.get_mut("spec"))
+                .and_then(|s| s.get_mut("containers"))
+                .and_then(|c| c.get_mut(0))
+                .and_then(Value::as_mapping_mut);
+            match pod {
+                Some(container) => {
+                    container.insert("ports".into(), Value::from("8080"));
+                }
+                None => {
+                    let meta = map.get_mut("metadata").unwrap().as_mapping_mut().unwrap();
+                    meta.insert("generation".into(), Value::from("first"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn schema_check_agrees_with_kubernetes_validate() {
+    let validate = tool("AETHER_KUBERNETES_VALIDATE", "venv/bin/kubernetes-validate");
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    let docs_dir = dir.path().join("docs");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::create_dir_all(&docs_dir).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: corpus\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let mut names = Vec::new();
+    for (variant, stream) in render_variants().into_iter().take(3) {
+        for (i, text) in stream.split("\n---\n").enumerate() {
+            let Ok(mut doc) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+                continue;
+            };
+            if doc.get("kind").is_none() || text.contains("{{") {
+                continue;
+            }
+            let n = names.len();
+            mutate(&mut doc, n);
+            let name = format!("d{n:03}");
+            let meta = doc.get_mut("metadata").unwrap().as_mapping_mut().unwrap();
+            meta.insert("name".into(), name.clone().into());
+            meta.insert("namespace".into(), "corpus".into());
+            let yaml = serde_yaml::to_string(&doc).unwrap();
+            std::fs::write(docs_dir.join(format!("{name}.yaml")), &yaml).unwrap();
+            std::fs::write(chart.join(format!("templates/{name}.yaml")), &yaml).unwrap();
+            names.push((name, format!("{variant} #{i}")));
+        }
+    }
+    assert!(names.len() > 100, "{} documents", names.len());
+
+    let mut args = vec!["--strict".to_string(), "-k".into(), "1.35.0".into()];
+    args.extend(names.iter().map(|(n, _)| format!("{n}.yaml")));
+    let theirs = run_program(&validate, &docs_dir, &args, None);
+    let rejected_by_them: BTreeSet<String> = theirs
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ERROR"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(|f| f.trim_end_matches(".yaml").to_string())
+        .collect();
+
+    let lint: Vec<String> = ["lint", ".", "--format", "json", "--kube-version", "1.35.0"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let ours = run_program(&crate::support::bin(), &chart, &lint, None);
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_str(&ours.stdout).unwrap_or_else(|e| panic!("{e}: {}", ours.stderr));
+    let rejected_by_us: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| f["rule"] == "AC201")
+        .filter_map(|f| {
+            f["object"]
+                .as_str()?
+                .split_once('/')
+                .map(|(_, n)| n.to_string())
+        })
+        .collect();
+    assert!(
+        rejected_by_us.len() > 50,
+        "{} rejected",
+        rejected_by_us.len()
+    );
+    assert!(
+        names.len() - rejected_by_us.len() > 20,
+        "valid documents are in the corpus too"
+    );
+    let unchecked = names.len()
+        - rejected_by_them.len()
+        - theirs
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("INFO"))
+            .count();
+    assert_eq!(
+        rejected_by_us, rejected_by_them,
+        "the two checkers disagree ({unchecked} documents unchecked by kubernetes-validate)"
+    );
+}

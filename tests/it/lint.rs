@@ -129,3 +129,206 @@ fn template_refuses_findings_and_skip_validation_opts_out() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning[AC302"), "{}", run.stderr);
 }
+
+/// Every leaf of a YAML document as a dotted path (lists, empty maps and nulls are leaves).
+fn leaves(node: &serde_yaml::Value, prefix: &str, out: &mut Vec<String>) {
+    match node {
+        serde_yaml::Value::Mapping(map) if !map.is_empty() => {
+            for (key, value) in map {
+                let key = key.as_str().expect("string keys");
+                leaves(value, &format!("{prefix}{key}."), out);
+            }
+        }
+        _ => out.push(prefix.trim_end_matches('.').to_string()),
+    }
+}
+
+#[test]
+fn explain_names_the_overlay_line_of_every_leaf() {
+    for overlay in OVERLAYS {
+        let text = std::fs::read_to_string(repo_root().join(overlay)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut keys = Vec::new();
+        leaves(&serde_yaml::from_str(&text).unwrap(), "", &mut keys);
+        assert!(keys.len() > 10, "{overlay}: {keys:?}");
+        for key in keys {
+            let run = aether(&repo_root(), &["values", "-f", overlay, "--explain", &key]);
+            assert_eq!(run.code, 0, "{overlay} {key}: {}", run.stderr);
+            let last = run.stdout.lines().last().unwrap_or_default();
+            let prefix = format!("=> {overlay}:");
+            let rest = last.strip_prefix(&prefix).unwrap_or_else(|| {
+                panic!("{key}: the winning layer is not {overlay}: {}", run.stdout)
+            });
+            let (line, setting) = rest.split_once(": ").unwrap();
+            assert!(setting.starts_with(&format!("{key} = ")), "{last}");
+            let line: usize = line.parse().unwrap();
+            let leaf = key.rsplit('.').next().unwrap();
+            assert!(
+                lines[line - 1]
+                    .trim_start()
+                    .starts_with(&format!("{leaf}:")),
+                "{overlay}:{line} is `{}`, not the line of {key}",
+                lines[line - 1]
+            );
+        }
+    }
+}
+
+#[test]
+fn explain_lists_every_layer_in_order() {
+    let run = aether(
+        &repo_root(),
+        &[
+            "values",
+            "-f",
+            "values/prod.yaml",
+            "--set",
+            "api.autoscaling.maxReplicas=12",
+            "--explain",
+            "api.autoscaling.maxReplicas",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].starts_with("   values.yaml:"), "{}", lines[0]);
+    assert!(lines[1].starts_with("   values/prod.yaml:"), "{}", lines[1]);
+    assert_eq!(
+        lines[2],
+        "=> --set api.autoscaling.maxReplicas=12: api.autoscaling.maxReplicas = 12"
+    );
+    let run = aether(
+        &repo_root(),
+        &["values", "-f", "values/prod.yaml", "--explain", "api.nope"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no values file or flag sets this key"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A copy of the fixture chart, with `extra` files written into it.
+fn fixture_chart(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&repo_root().join("tests/fixtures/lint/chart"), dir.path());
+    for (name, text) in extra {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_chart_configures_its_rules() {
+    let raised = fixture_chart(&[
+        (
+            "aether-lint.yaml",
+            "rules:\n  AC302:\n    severity: error\n  AC311:\n    severity: off\n    reason: the platform adds a default-deny policy\n    environments: [staging]\n",
+        ),
+        (
+            "overlay.yaml",
+            "security:\n  readOnlyRootFilesystem: false\nnetworkPolicy: false\n",
+        ),
+    ]);
+    let run = aether(raised.path(), &["lint", ".", "-f", "overlay.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("error[AC302 "), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("AC311"),
+        "AC311 is off in staging: {}",
+        run.stdout
+    );
+    let run = aether(
+        raised.path(),
+        &[
+            "lint",
+            ".",
+            "-f",
+            "overlay.yaml",
+            "--set",
+            "global.environment=dev",
+        ],
+    );
+    assert!(
+        run.stdout.contains("warning[AC311 "),
+        "AC311 applies in dev: {}",
+        run.stdout
+    );
+
+    for (config, message) in [
+        (
+            "rules:\n  AC999:\n    severity: error\n",
+            "unknown rule `AC999`",
+        ),
+        (
+            "rules:\n  AC302:\n    severity: off\n",
+            "turned off without a reason",
+        ),
+        (
+            "rules:\n  AC302:\n    severity: loud\n",
+            "is not a valid rule configuration",
+        ),
+        ("rules: [\n", "is not a valid rule configuration"),
+    ] {
+        let chart = fixture_chart(&[("aether-lint.yaml", config)]);
+        let run = aether(chart.path(), &["lint", "."]);
+        assert_eq!(run.code, 2, "{config}: {}", run.snapshot());
+        assert!(run.stderr.contains(message), "{config}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn schema_versions_and_custom_schemas() {
+    let chart = fixture_chart(&[]);
+    let run = aether(chart.path(), &["lint", ".", "--kube-version", "1.20.0"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("schemas are bundled for Kubernetes 1.25 to 1.37"),
+        "{}",
+        run.stderr
+    );
+    let run = aether(chart.path(), &["lint", ".", "--kube-version", "1.30.4"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+
+    let widget = "extraObjects:\n  - apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: w\n    spec:\n      size: large\n";
+    let schema = r#"{"type": "object", "properties": {"apiVersion": {"type": "string"}, "kind": {"enum": ["Widget"]},
+        "metadata": {"type": "object"}, "spec": {"type": "object", "properties": {"size": {"type": "integer"}},
+        "additionalProperties": false}}, "additionalProperties": false}"#;
+    let chart = fixture_chart(&[
+        ("overlay.yaml", widget),
+        ("schemas/example.com/widget_v1.json", schema),
+    ]);
+    let run = aether(
+        chart.path(),
+        &["lint", ".", "-f", "overlay.yaml", "--schema-dir", "schemas"],
+    );
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stdout
+            .contains("error[AC201 kubernetes-schema] Widget/w")
+            && run.stdout.contains("spec.size"),
+        "{}",
+        run.stdout
+    );
+    for (file, text, message) in [
+        (
+            "schemas/example.com/widget_v1.json",
+            "{ not json",
+            "is not valid JSON",
+        ),
+        (
+            "schemas/example.com/widget_v1.json",
+            r#"{"$ref": "../../secrets.json"}"#,
+            "outside itself",
+        ),
+    ] {
+        let chart = fixture_chart(&[(file, text)]);
+        let run = aether(chart.path(), &["lint", ".", "--schema-dir", "schemas"]);
+        assert_eq!(run.code, 2, "{}", run.snapshot());
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+    }
+}
