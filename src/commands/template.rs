@@ -242,6 +242,7 @@ pub fn validate_release(
         kube_version: &release.settings.kube_version,
         schema_dir: args.schema_dir.as_deref(),
         strict,
+        namespace: &args.namespace,
     };
     validate::check(&input, manifests)
 }

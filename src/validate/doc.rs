@@ -3,6 +3,21 @@
 
 use serde_json::Value;
 
+/// Looking up a path of keys (and list indexes) in a JSON value without building a JSON pointer.
+pub trait At {
+    /// The node at `path`, e.g. `&["spec", "template", "spec"]`.
+    fn at(&self, path: &[&str]) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, path: &[&str]) -> Option<&Value> {
+        path.iter().try_fold(self, |node, key| match node {
+            Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+            _ => node.get(*key),
+        })
+    }
+}
+
 /// One rendered Kubernetes object.
 #[derive(Debug)]
 pub struct Doc {
@@ -14,30 +29,37 @@ pub struct Doc {
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
+    /// `metadata.namespace`, or the release namespace it will be applied to when unset.
+    pub namespace: Option<String>,
     /// The whole object.
     pub json: Value,
 }
 
 /// Kinds whose objects run pods, and where their pod template lives.
-const WORKLOADS: [(&str, &str); 6] = [
-    ("Deployment", "/spec/template"),
-    ("StatefulSet", "/spec/template"),
-    ("DaemonSet", "/spec/template"),
-    ("ReplicaSet", "/spec/template"),
-    ("Job", "/spec/template"),
-    ("CronJob", "/spec/jobTemplate/spec/template"),
+const WORKLOADS: [(&str, &[&str]); 6] = [
+    ("Deployment", &["spec", "template"]),
+    ("StatefulSet", &["spec", "template"]),
+    ("DaemonSet", &["spec", "template"]),
+    ("ReplicaSet", &["spec", "template"]),
+    ("Job", &["spec", "template"]),
+    ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
 ];
 
 impl Doc {
     /// Parses a rendered document; `None` when it is not a mapping with a kind and a name.
-    pub fn parse(source: &str, text: &str) -> Option<Doc> {
-        let json: Value = serde_yaml::from_str(text).ok()?;
-        let field = |p: &str| json.pointer(p).and_then(Value::as_str).map(str::to_string);
+    /// `namespace` is the release namespace, where objects that state none are applied.
+    pub fn parse(source: &str, text: &str, namespace: &str) -> Option<Doc> {
+        let json: Value = match super::blockyaml::parse(text) {
+            Some(json) => json,
+            None => serde_yaml::from_str(text).ok()?,
+        };
+        let field = |p: &[&str]| json.at(p).and_then(Value::as_str).map(str::to_string);
         Some(Doc {
             source: source.to_string(),
-            api_version: field("/apiVersion").unwrap_or_default(),
-            kind: field("/kind")?,
-            name: field("/metadata/name")?,
+            api_version: field(&["apiVersion"]).unwrap_or_default(),
+            kind: field(&["kind"])?,
+            name: field(&["metadata", "name"])?,
+            namespace: field(&["metadata", "namespace"]).or_else(|| Some(namespace.to_string())),
             json,
         })
     }
@@ -47,14 +69,14 @@ impl Doc {
         format!("{}/{}", self.kind, self.name)
     }
 
-    /// The text at a JSON pointer.
-    pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.json.pointer(pointer).and_then(Value::as_str)
+    /// The text at a `/`-separated path.
+    pub fn str_at(&self, path: &str) -> Option<&str> {
+        self.json.at(&split(path)).and_then(Value::as_str)
     }
 
-    /// The integer at a JSON pointer.
-    pub fn int_at(&self, pointer: &str) -> Option<i64> {
-        self.json.pointer(pointer).and_then(Value::as_i64)
+    /// The integer at a `/`-separated path.
+    pub fn int_at(&self, path: &str) -> Option<i64> {
+        self.json.at(&split(path)).and_then(Value::as_i64)
     }
 
     /// A label of the object.
@@ -83,7 +105,7 @@ impl Doc {
     /// The pod template of a workload.
     pub fn pod_template(&self) -> Option<&Value> {
         let (_, path) = WORKLOADS.iter().find(|(k, _)| *k == self.kind)?;
-        self.json.pointer(path)
+        self.json.at(path)
     }
 
     /// The pod spec of a workload.
@@ -94,7 +116,7 @@ impl Doc {
     /// The labels of a workload's pods.
     pub fn pod_labels(&self) -> Option<&serde_json::Map<String, Value>> {
         self.pod_template()?
-            .pointer("/metadata/labels")
+            .at(&["metadata", "labels"])
             .and_then(Value::as_object)
     }
 
@@ -112,18 +134,23 @@ impl Doc {
 
     /// `spec.selector.matchLabels` (or a Service's `spec.selector`).
     pub fn selector(&self) -> Option<&serde_json::Map<String, Value>> {
-        let pointer = if self.kind == "Service" {
-            "/spec/selector"
+        let path: &[&str] = if self.kind == "Service" {
+            &["spec", "selector"]
         } else {
-            "/spec/selector/matchLabels"
+            &["spec", "selector", "matchLabels"]
         };
-        self.json.pointer(pointer).and_then(Value::as_object)
+        self.json.at(path).and_then(Value::as_object)
     }
 
     /// Whether this object runs pods.
     pub fn is_workload(&self) -> bool {
         WORKLOADS.iter().any(|(k, _)| *k == self.kind)
     }
+}
+
+/// The keys of a `/`-separated path (no JSON-pointer escapes: manifest keys need none here).
+fn split(path: &str) -> Vec<&str> {
+    path.split('/').filter(|k| !k.is_empty()).collect()
 }
 
 /// Whether `labels` carry every entry of `selector` (an empty selector matches nothing here).

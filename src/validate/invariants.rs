@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::doc::At;
+
 use super::doc::{Doc, selects};
 use super::quantity::{Quantity, format_cpu, format_memory};
 use super::{Context, Findings, Rule, Severity};
@@ -45,8 +47,8 @@ fn singleton_scheduler(ctx: &Context<'_>, out: &mut Findings) {
             );
         }
         for pdb in pdbs_for(ctx, doc) {
-            let min = pdb.json.pointer("/spec/minAvailable");
-            let max = pdb.json.pointer("/spec/maxUnavailable");
+            let min = pdb.json.at(&["spec", "minAvailable"]);
+            let max = pdb.json.at(&["spec", "maxUnavailable"]);
             let blocks = match (min, max) {
                 (Some(Value::Number(n)), _) => n.as_i64() != Some(0),
                 (Some(Value::String(s)), _) => s != "0%",
@@ -146,13 +148,16 @@ fn requests_within_limits(ctx: &Context<'_>, out: &mut Findings) {
         for container in doc.containers() {
             let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
             let Some(requests) = container
-                .pointer("/resources/requests")
+                .at(&["resources", "requests"])
                 .and_then(Value::as_object)
             else {
                 continue;
             };
             for (resource, request) in requests {
-                let Some(limit) = container.pointer(&format!("/resources/limits/{resource}"))
+                let Some(limit) = container
+                    .get("resources")
+                    .and_then(|r| r.get("limits"))
+                    .and_then(|l| l.get(resource))
                 else {
                     continue;
                 };
@@ -246,16 +251,16 @@ fn world_server_scaling(ctx: &Context<'_>, out: &mut Findings) {
         .iter()
         .filter(|d| d.kind == "HorizontalPodAutoscaler" && d.component() == Some("world-server"))
     {
-        let metrics = hpa.json.pointer("/spec/metrics").and_then(Value::as_array);
+        let metrics = hpa.json.at(&["spec", "metrics"]).and_then(Value::as_array);
         for metric in metrics.into_iter().flatten() {
             let target = metric
-                .pointer("/pods/target/averageValue")
+                .at(&["pods", "target", "averageValue"])
                 .and_then(Quantity::from_json);
             if metric.get("type").and_then(Value::as_str) == Some("Pods")
                 && target.is_none_or(|t| t.value() <= 0.0)
             {
                 let shown = metric
-                    .pointer("/pods/target/averageValue")
+                    .at(&["pods", "target", "averageValue"])
                     .map_or("unset".into(), |v| {
                         v.as_str().map_or(v.to_string(), str::to_string)
                     });
@@ -305,7 +310,7 @@ fn world_server_workload(ctx: &Context<'_>, out: &mut Findings) {
     {
         let claims = doc
             .json
-            .pointer("/spec/volumeClaimTemplates")
+            .at(&["spec", "volumeClaimTemplates"])
             .and_then(Value::as_array)
             .is_some_and(|c| !c.is_empty());
         let stateful = doc.kind == "StatefulSet";
@@ -328,10 +333,10 @@ fn world_server_workload(ctx: &Context<'_>, out: &mut Findings) {
         }
         for container in doc.containers() {
             let live = container
-                .pointer("/livenessProbe/httpGet/path")
+                .at(&["livenessProbe", "httpGet", "path"])
                 .and_then(Value::as_str);
             let ready = container
-                .pointer("/readinessProbe/httpGet/path")
+                .at(&["readinessProbe", "httpGet", "path"])
                 .and_then(Value::as_str);
             if live.is_some() && live == ready {
                 out.add(
@@ -463,7 +468,7 @@ pub const PATRONI_TIMING: Rule = Rule {
 fn patroni_timing(ctx: &Context<'_>, out: &mut Findings) {
     for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
         for config in embedded_configs(doc) {
-            let Some(dcs) = config.pointer("/bootstrap/dcs") else {
+            let Some(dcs) = config.at(&["bootstrap", "dcs"]) else {
                 continue;
             };
             let get = |k: &str| dcs.get(k).and_then(Value::as_i64);
@@ -504,11 +509,11 @@ pub const QUOTA_COVERS_PEAK: Rule = Rule {
 
 fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
     for quota in ctx.docs.iter().filter(|d| d.kind == "ResourceQuota") {
-        let namespace = quota.str_at("/metadata/namespace");
+        let namespace = quota.namespace.as_deref();
         let workloads: Vec<&Doc> = ctx
             .docs
             .iter()
-            .filter(|d| d.is_workload() && d.str_at("/metadata/namespace") == namespace)
+            .filter(|d| d.is_workload() && d.namespace.as_deref() == namespace)
             .collect();
         for (scope, resource, format) in [
             ("requests", "cpu", format_cpu as fn(f64) -> String),
@@ -519,7 +524,7 @@ fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
             let key = format!("{scope}.{resource}");
             let Some(hard) = quota
                 .json
-                .pointer("/spec/hard")
+                .at(&["spec", "hard"])
                 .and_then(|h| h.get(&key))
                 .and_then(Quantity::from_json)
             else {
@@ -532,7 +537,9 @@ fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
                     .containers()
                     .iter()
                     .filter_map(|c| {
-                        c.pointer(&format!("/resources/{scope}/{resource}"))
+                        c.get("resources")
+                            .and_then(|r| r.get(scope))
+                            .and_then(|r| r.get(resource))
                             .and_then(Quantity::from_json)
                     })
                     .map(Quantity::value)
@@ -679,7 +686,10 @@ pub fn peak_pods(ctx: &Context<'_>, doc: &Doc) -> Peak {
     let base = hpa_max.unwrap_or_else(|| doc.int_at("/spec/replicas").unwrap_or(1));
     let surge = if doc.kind == "Deployment" && doc.str_at("/spec/strategy/type") != Some("Recreate")
     {
-        match doc.json.pointer("/spec/strategy/rollingUpdate/maxSurge") {
+        match doc
+            .json
+            .at(&["spec", "strategy", "rollingUpdate", "maxSurge"])
+        {
             Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
             Some(Value::String(p)) => percent_of(p, base),
             _ => percent_of("25%", base),
@@ -712,7 +722,7 @@ pub fn hpa_for<'a>(ctx: &'a Context<'_>, doc: &Doc) -> Option<&'a Doc> {
         h.kind == "HorizontalPodAutoscaler"
             && h.str_at("/spec/scaleTargetRef/kind") == Some(doc.kind.as_str())
             && h.str_at("/spec/scaleTargetRef/name") == Some(doc.name.as_str())
-            && h.str_at("/metadata/namespace") == doc.str_at("/metadata/namespace")
+            && h.namespace.as_deref() == doc.namespace.as_deref()
     })
 }
 
@@ -738,7 +748,7 @@ fn pool_annotation(doc: &Doc, key: &str) -> Option<i64> {
     doc.annotation(key)
         .or_else(|| {
             doc.pod_template()?
-                .pointer("/metadata/annotations")?
+                .at(&["metadata", "annotations"])?
                 .get(key)?
                 .as_str()
         })
@@ -801,12 +811,7 @@ fn postgres_settings(doc: &Doc) -> Option<PostgresSettings> {
 fn embedded_configs(doc: &Doc) -> Vec<Value> {
     doc.containers()
         .iter()
-        .flat_map(|c| {
-            c.get("env")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
+        .flat_map(|c| c.get("env").and_then(Value::as_array).into_iter().flatten())
         .filter_map(|e| {
             let text = e.get("value")?.as_str()?;
             (text.contains(':') && text.contains('\n'))

@@ -7,6 +7,7 @@
 //! conventions. Each rule is one small function registered in [`RULES`]; findings that come
 //! from a value name where it was set ([`crate::values::provenance`]).
 
+mod blockyaml;
 pub mod config;
 pub mod doc;
 mod invariants;
@@ -19,6 +20,7 @@ mod wiring;
 
 use crate::values::provenance::Provenance;
 use crate::values::{Map, Value};
+use doc::At;
 use doc::Doc;
 
 /// How bad a finding is.
@@ -189,7 +191,7 @@ impl Findings {
 
 /// The reason of a `checkov.io/skipN: CHECK=reason` annotation naming one of `checks`.
 fn suppression(doc: &Doc, checks: &[&str]) -> Option<String> {
-    let annotations = doc.json.pointer("/metadata/annotations")?.as_object()?;
+    let annotations = doc.json.at(&["metadata", "annotations"])?.as_object()?;
     annotations
         .iter()
         .filter(|(k, _)| k.starts_with("checkov.io/skip"))
@@ -234,18 +236,24 @@ pub const SCHEMA_RULE: (&str, &str) = ("AC201", "kubernetes-schema");
 /// The note for kinds no schema describes.
 pub const UNCHECKED_RULE: (&str, &str) = ("AC202", "unchecked-kind");
 
-/// Runs every rule on the rendered objects; the severities are the rules' defaults.
+/// Runs every rule on the rendered objects (in parallel); the severities are the rules'
+/// defaults, the order is the rules' order.
 pub fn run_rules(context: &Context<'_>) -> Vec<Finding> {
-    let mut all = Vec::new();
-    for rule in RULES {
-        let mut findings = Findings {
-            rule,
-            found: Vec::new(),
-        };
-        (rule.check)(context, &mut findings);
-        all.extend(findings.found);
-    }
-    all
+    use rayon::prelude::*;
+    RULES
+        .par_iter()
+        .map(|rule| {
+            let mut findings = Findings {
+                rule,
+                found: Vec::new(),
+            };
+            (rule.check)(context, &mut findings);
+            findings.found
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The findings of the schema check, one per invalid document, and notes for unchecked kinds.
@@ -302,6 +310,8 @@ pub struct Input<'a> {
     pub schema_dir: Option<&'a std::path::Path>,
     /// Warnings fail too.
     pub strict: bool,
+    /// The release namespace.
+    pub namespace: &'a str,
 }
 
 /// Validates rendered manifests: schemas, invariants and best practices, configured by the chart.
@@ -314,7 +324,7 @@ pub fn check(
     let schemas = schemas::Schemas::load(input.kube_version, input.schema_dir)?;
     let docs: Vec<Doc> = manifests
         .par_iter()
-        .filter_map(|m| Doc::parse(m.source, m.content))
+        .filter_map(|m| Doc::parse(m.source, m.content, input.namespace))
         .collect();
     let outcomes = schemas.check(&docs)?;
     let provenance = Provenance::build(input.chart, input.options);
@@ -336,5 +346,9 @@ pub fn check(
         });
     }
     findings.extend(run_rules(&context));
-    Ok(config.apply(findings, context.environment(), input.strict))
+    let findings = config.apply(findings, context.environment(), input.strict);
+    // Freeing tens of thousands of parsed objects one by one costs about as much as reading
+    // them; the process ends soon after validating, so their memory is left to the exit.
+    std::mem::forget(docs);
+    Ok(findings)
 }

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::doc::At;
+
 use super::doc::{Doc, selects};
 use super::{Context, Findings, Rule, Severity};
 
@@ -13,9 +15,9 @@ fn each_container(
     check: impl Fn(&Doc, &Value, &Value) -> Option<String>,
 ) {
     for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
-        let pod = doc.pod_spec().cloned().unwrap_or(Value::Null);
+        let pod = doc.pod_spec().unwrap_or(&Value::Null);
         for container in doc.containers() {
-            if let Some(problem) = check(doc, &pod, container) {
+            if let Some(problem) = check(doc, pod, container) {
                 let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
                 out.add(
                     Some(doc),
@@ -30,8 +32,9 @@ fn each_container(
 /// A container setting, falling back to the pod's securityContext.
 fn security<'v>(pod: &'v Value, container: &'v Value, key: &str) -> Option<&'v Value> {
     container
-        .pointer(&format!("/securityContext/{key}"))
-        .or_else(|| pod.pointer(&format!("/securityContext/{key}")))
+        .get("securityContext")
+        .and_then(|s| s.get(key))
+        .or_else(|| pod.get("securityContext").and_then(|s| s.get(key)))
 }
 
 pub const RUN_AS_NON_ROOT: Rule = Rule {
@@ -57,7 +60,7 @@ pub const READ_ONLY_ROOT: Rule = Rule {
     rationale: "a writable root filesystem lets an intruder change the container's binaries",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
-            (c.pointer("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)))
+            (c.at(&["securityContext", "readOnlyRootFilesystem"]) != Some(&Value::Bool(true)))
                 .then(|| "set securityContext.readOnlyRootFilesystem: true (mount emptyDir volumes where it writes)".into())
         })
     },
@@ -71,7 +74,7 @@ pub const NO_PRIVILEGE_ESCALATION: Rule = Rule {
     rationale: "setuid binaries must not gain privileges the container was not given",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
-            (c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false)))
+            (c.at(&["securityContext", "allowPrivilegeEscalation"]) != Some(&Value::Bool(false)))
                 .then(|| "set securityContext.allowPrivilegeEscalation: false".into())
         })
     },
@@ -85,7 +88,7 @@ pub const NOT_PRIVILEGED: Rule = Rule {
     rationale: "a privileged container is root on the node",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
-            (c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)))
+            (c.at(&["securityContext", "privileged"]) == Some(&Value::Bool(true)))
                 .then(|| "must not be privileged".into())
         })
     },
@@ -100,7 +103,7 @@ pub const DROP_CAPABILITIES: Rule = Rule {
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
             let drops = c
-                .pointer("/securityContext/capabilities/drop")
+                .at(&["securityContext", "capabilities", "drop"])
                 .and_then(Value::as_array);
             let all = drops.is_some_and(|d| d.iter().any(|x| x.as_str() == Some("ALL")));
             (!all)
@@ -137,7 +140,12 @@ pub const RESOURCES_SET: Rule = Rule {
             let missing: Vec<String> = ["requests", "limits"]
                 .iter()
                 .flat_map(|scope| ["cpu", "memory"].map(|r| (scope, r)))
-                .filter(|(scope, r)| c.pointer(&format!("/resources/{scope}/{r}")).is_none())
+                .filter(|(scope, r)| {
+                    c.get("resources")
+                        .and_then(|x| x.get(**scope))
+                        .and_then(|x| x.get(*r))
+                        .is_none()
+                })
                 .map(|(scope, r)| format!("{scope}.{r}"))
                 .collect();
             (!missing.is_empty()).then(|| format!("set resources {}", missing.join(", ")))
@@ -160,10 +168,8 @@ pub const PROBES: Rule = Rule {
             let containers = doc
                 .pod_spec()
                 .and_then(|p| p.get("containers"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for c in &containers {
+                .and_then(Value::as_array);
+            for c in containers.into_iter().flatten() {
                 let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
                     .into_iter()
                     .filter(|p| c.get(*p).is_none())
@@ -221,6 +227,19 @@ pub const SERVICE_ACCOUNT_TOKEN: Rule = Rule {
     counterparts: &["CKV_K8S_38"],
     rationale: "a pod that never calls the Kubernetes API should not carry a token for it",
     check: |ctx, out| {
+        let bound: std::collections::HashSet<&str> = ctx
+            .docs
+            .iter()
+            .filter(|d| d.kind == "RoleBinding" || d.kind == "ClusterRoleBinding")
+            .flat_map(|b| {
+                b.json
+                    .get("subjects")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
+            .filter_map(|s| s.get("name").and_then(Value::as_str))
+            .collect();
         for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
             let Some(pod) = doc.pod_spec() else { continue };
             if pod.get("automountServiceAccountToken") == Some(&Value::Bool(false)) {
@@ -230,19 +249,7 @@ pub const SERVICE_ACCOUNT_TOKEN: Rule = Rule {
                 .get("serviceAccountName")
                 .and_then(Value::as_str)
                 .unwrap_or("default");
-            let bound = ctx
-                .docs
-                .iter()
-                .filter(|d| d.kind == "RoleBinding" || d.kind == "ClusterRoleBinding")
-                .any(|b| {
-                    b.json
-                        .get("subjects")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .any(|s| s.get("name").and_then(Value::as_str) == Some(account))
-                });
-            if !bound {
+            if !bound.contains(account) {
                 out.add(Some(doc), format!("mounts a token of ServiceAccount `{account}`, which no role binding uses; set automountServiceAccountToken: false"), Vec::new());
             }
         }
@@ -265,11 +272,11 @@ pub const NETWORK_POLICY: Rule = Rule {
             let Some(labels) = doc.pod_labels() else {
                 continue;
             };
-            let namespace = doc.str_at("/metadata/namespace");
+            let namespace = doc.namespace.as_deref();
             let covered = policies
                 .iter()
-                .filter(|p| p.str_at("/metadata/namespace") == namespace)
-                .any(|p| match p.json.pointer("/spec/podSelector") {
+                .filter(|p| p.namespace.as_deref() == namespace)
+                .any(|p| match p.json.at(&["spec", "podSelector"]) {
                     Some(Value::Object(sel)) if sel.is_empty() => true,
                     Some(sel) => sel
                         .get("matchLabels")

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::doc::At;
+
 use crate::error::{Error, Result};
 
 /// Largest schema file read.
@@ -68,7 +70,7 @@ fn read(path: &Path, group: &str) -> Result<(String, Value)> {
         )));
     };
     let kind = schema
-        .pointer("/properties/kind/enum/0")
+        .at(&["properties", "kind", "enum", "0"])
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| kind.to_string());

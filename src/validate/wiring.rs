@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::doc::At;
+
 use super::doc::{Doc, selects};
 use super::{Context, Findings, Rule, Severity};
 
@@ -56,6 +58,7 @@ pub const SERVICES: Rule = Rule {
 };
 
 fn services(ctx: &Context<'_>, out: &mut Findings) {
+    let index = PodIndex::new(ctx.docs);
     for service in ctx.docs.iter().filter(|d| d.kind == "Service") {
         let Some(selector) = service.selector() else {
             continue; // no selector: endpoints are managed elsewhere
@@ -66,13 +69,7 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
             .unwrap_or_default();
         let mut selector = selector.clone();
         selector.retain(|k, _| !runtime.contains(&k.as_str()));
-        let namespace = service.str_at("/metadata/namespace");
-        let targets: Vec<&Doc> = ctx
-            .docs
-            .iter()
-            .filter(|d| d.is_workload() && d.str_at("/metadata/namespace") == namespace)
-            .filter(|d| d.pod_labels().is_some_and(|l| selects(&selector, l)))
-            .collect();
+        let targets = index.select(service.namespace.as_deref(), &selector);
         if targets.is_empty() {
             out.add(
                 Some(service),
@@ -83,7 +80,7 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
         }
         for port in service
             .json
-            .pointer("/spec/ports")
+            .at(&["spec", "ports"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -99,6 +96,47 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
                 );
             }
         }
+    }
+}
+
+/// Workloads by namespace and pod label, so a selector is matched against the few workloads
+/// that carry its first label instead of against every object.
+struct PodIndex<'a> {
+    by_label: std::collections::HashMap<(Option<&'a str>, &'a str, &'a Value), Vec<&'a Doc>>,
+}
+
+impl<'a> PodIndex<'a> {
+    fn new(docs: &'a [Doc]) -> PodIndex<'a> {
+        let mut by_label: std::collections::HashMap<_, Vec<&Doc>> =
+            std::collections::HashMap::new();
+        for doc in docs.iter().filter(|d| d.is_workload()) {
+            let namespace = doc.namespace.as_deref();
+            for (key, value) in doc.pod_labels().into_iter().flatten() {
+                by_label
+                    .entry((namespace, key.as_str(), value))
+                    .or_default()
+                    .push(doc);
+            }
+        }
+        PodIndex { by_label }
+    }
+
+    /// The workloads in `namespace` whose pods `selector` selects.
+    fn select(
+        &self,
+        namespace: Option<&str>,
+        selector: &serde_json::Map<String, Value>,
+    ) -> Vec<&'a Doc> {
+        let Some((key, value)) = selector.iter().next() else {
+            return Vec::new();
+        };
+        self.by_label
+            .get(&(namespace, key.as_str(), value))
+            .into_iter()
+            .flatten()
+            .filter(|d| d.pod_labels().is_some_and(|l| selects(selector, l)))
+            .copied()
+            .collect()
     }
 }
 
@@ -143,7 +181,11 @@ fn targets(ctx: &Context<'_>, out: &mut Findings) {
         for container in doc.containers() {
             for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
                 for kind in ["httpGet", "tcpSocket", "grpc"] {
-                    let Some(port) = container.pointer(&format!("/{probe}/{kind}/port")) else {
+                    let Some(port) = container
+                        .get(probe)
+                        .and_then(|p| p.get(kind))
+                        .and_then(|p| p.get("port"))
+                    else {
                         continue;
                     };
                     if port.is_string() && !container_has_port(container, port) {

@@ -1,0 +1,645 @@
+//! A fast reader for the plain block YAML that rendered manifests are written in, straight into
+//! JSON values for the validator.
+//!
+//! Parsing every rendered document with the full YAML parser costs more than rendering it, so
+//! [`parse`] reads a strict subset itself: block maps and sequences indented with spaces, plain
+//! and quoted scalars on one line, literal and folded block scalars, one-line flow collections of
+//! scalars, and comments. Scalars get the types serde_yaml gives them. For anything outside the
+//! subset, or anything it is unsure of (anchors, tags, multi-line plain or quoted scalars,
+//! duplicate keys, odd indentation), it answers `None` and the caller uses serde_yaml. A test
+//! compares the two on thousands of mutated documents.
+
+use serde_json::{Map, Number, Value};
+
+/// How deeply collections may nest before the reader gives up.
+const MAX_DEPTH: usize = 64;
+
+/// Parses one document, or `None` when it is outside the subset.
+pub fn parse(text: &str) -> Option<Value> {
+    // Tabs and carriage returns have rules of their own in YAML: leave them to the full parser.
+    if text.contains(['\t', '\r']) {
+        return None;
+    }
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if text.ends_with('\n') {
+        lines.pop(); // the final line break ends the last line; it starts no new one
+    }
+    let mut reader = Reader {
+        lines,
+        pos: 0,
+        cached: None,
+    };
+    let first = reader.peek()?;
+    let value = reader.node(first.0, 0)?;
+    // Everything must have been read.
+    if reader.peek().is_some() {
+        return None;
+    }
+    Some(value)
+}
+
+struct Reader<'a> {
+    lines: Vec<&'a str>,
+    pos: usize,
+    /// The answer of [`Reader::peek`] for `pos`, once computed.
+    cached: Option<(usize, Option<(usize, &'a str)>)>,
+}
+
+impl<'a> Reader<'a> {
+    /// The next line with content, as (indent, content), skipping blank and comment lines.
+    fn peek(&mut self) -> Option<(usize, &'a str)> {
+        if let Some((pos, answer)) = self.cached
+            && pos == self.pos
+        {
+            return answer;
+        }
+        let answer = self.scan();
+        // Skipping blank lines moved `pos`; remember the answer for that position.
+        self.cached = Some((self.pos, answer));
+        answer
+    }
+
+    /// Finds the next line with content (see [`Reader::peek`]).
+    fn scan(&mut self) -> Option<(usize, &'a str)> {
+        while let Some(line) = self.lines.get(self.pos) {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let content = line.trim_start_matches(' ');
+            if content.is_empty() || content.starts_with('#') {
+                self.pos += 1;
+                continue;
+            }
+            if content.starts_with('\t') || line.starts_with("---") || line.starts_with("...") {
+                return Some((usize::MAX, content));
+            }
+            return Some((line.len() - content.len(), content));
+        }
+        None
+    }
+
+    /// A block collection starting at the next line, which is at `indent`.
+    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH || indent == usize::MAX {
+            return None;
+        }
+        let (_, content) = self.peek()?;
+        if is_item(content) {
+            self.sequence(indent, depth)
+        } else {
+            self.map(indent, None, depth)
+        }
+    }
+
+    /// A block map at `indent`; `first` is a first line already split off a sequence item.
+    fn map(&mut self, indent: usize, first: Option<&'a str>, depth: usize) -> Option<Value> {
+        let mut map = Map::new();
+        let mut pending = first;
+        loop {
+            let content = match pending.take() {
+                Some(content) => content,
+                None => match self.peek() {
+                    Some((i, c)) if i == indent && !is_item(c) => {
+                        self.pos += 1;
+                        c
+                    }
+                    Some((i, _)) if i > indent && i != usize::MAX => return None,
+                    _ => break,
+                },
+            };
+            let (key, rest) = split_key(content)?;
+            let value = self.value(rest, indent, true, depth)?;
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+        }
+        Some(Value::Object(map))
+    }
+
+    /// A block sequence at `indent`.
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some((i, content)) = self.peek() {
+            if i != indent || !is_item(content) {
+                if i > indent && i != usize::MAX {
+                    return None;
+                }
+                break;
+            }
+            self.pos += 1;
+            let rest = content[1..].trim_start_matches(' ');
+            let offset = indent + (content.len() - rest.len());
+            if rest.is_empty() || rest.starts_with('#') {
+                items.push(self.nested(indent, false, depth)?);
+            } else if is_item(rest) {
+                return None;
+            } else if looks_like_key(rest) {
+                items.push(self.map(offset, Some(rest), depth + 1)?);
+            } else {
+                items.push(self.value(rest, indent, false, depth)?);
+            }
+        }
+        Some(Value::Array(items))
+    }
+
+    /// The value after `key:` (or `- `) on a line at `indent`.
+    fn value(&mut self, rest: &'a str, indent: usize, in_map: bool, depth: usize) -> Option<Value> {
+        let rest = rest.trim_start_matches(' ');
+        if rest.is_empty() || rest.starts_with('#') {
+            return self.nested(indent, in_map, depth);
+        }
+        let value = match rest.as_bytes()[0] {
+            b'|' | b'>' => return self.block_scalar(rest, indent),
+            b'"' => {
+                let (text, after) = double_quoted(rest)?;
+                end_of_line(after)?;
+                Value::String(text)
+            }
+            b'\'' => {
+                let (text, after) = single_quoted(rest)?;
+                end_of_line(after)?;
+                Value::String(text)
+            }
+            b'[' | b'{' => {
+                let (value, after) = flow(rest, 0)?;
+                end_of_line(after)?;
+                value
+            }
+            _ => plain_value(strip_comment(rest)?)?,
+        };
+        // A more indented line after a scalar would continue it: outside the subset.
+        match self.peek() {
+            Some((i, _)) if i > indent && i != usize::MAX => None,
+            _ => Some(value),
+        }
+    }
+
+    /// The block collection under `key:` (more indented, or a sequence at the key's indent).
+    fn nested(&mut self, indent: usize, in_map: bool, depth: usize) -> Option<Value> {
+        match self.peek() {
+            Some((i, _)) if i > indent && i != usize::MAX => self.node(i, depth + 1),
+            Some((i, c)) if in_map && i == indent && is_item(c) => self.sequence(i, depth + 1),
+            _ => Some(Value::Null),
+        }
+    }
+
+    /// A literal (`|`) or folded (`>`) block scalar with optional chomping (`-`, `+`).
+    fn block_scalar(&mut self, header: &str, indent: usize) -> Option<Value> {
+        let header = strip_comment(header)?;
+        let literal = header.starts_with('|');
+        let chomp = match &header[1..] {
+            "" => Chomp::Clip,
+            "-" => Chomp::Strip,
+            "+" => Chomp::Keep,
+            _ => return None,
+        };
+        let mut body: Vec<&str> = Vec::new();
+        let mut content_indent = None;
+        let mut leading_spaces = 0;
+        while let Some(line) = self.lines.get(self.pos) {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let trimmed = line.trim_start_matches(' ');
+            let spaces = line.len() - trimmed.len();
+            if trimmed.is_empty() {
+                // A leading blank line may not be indented deeper than the first text line.
+                match content_indent {
+                    None => leading_spaces = leading_spaces.max(spaces),
+                    // Spaces beyond the indentation are content: outside the subset.
+                    Some(ci) if spaces > ci => return None,
+                    Some(_) => {}
+                }
+                body.push("");
+                self.pos += 1;
+                continue;
+            }
+            if spaces <= indent {
+                break;
+            }
+            let ci = *content_indent.get_or_insert(spaces);
+            if spaces < ci || leading_spaces > ci || trimmed.starts_with('\t') {
+                return None;
+            }
+            // Lines more indented than the first keep their spaces; folding them is not in
+            // the subset.
+            if !literal && spaces > ci {
+                return None;
+            }
+            body.push(&line[ci..]);
+            self.pos += 1;
+        }
+        // Blank lines read past the end belong to the scalar only for `keep`; give them back
+        // so that positions stay right, they carry no content anyway.
+        let trailing = body.iter().rev().take_while(|l| l.is_empty()).count();
+        let content = &body[..body.len() - trailing];
+        if content_indent.is_none() || (content.is_empty() && chomp == Chomp::Keep) {
+            return None;
+        }
+        let mut text = if literal {
+            content.join("\n")
+        } else {
+            fold(content)
+        };
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip => text.push('\n'),
+            Chomp::Keep => text.push_str(&"\n".repeat(trailing + 1)),
+        }
+        Some(Value::String(text))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Chomp {
+    Clip,
+    Strip,
+    Keep,
+}
+
+/// The first `: ` (or a `:` ending the text) in `text`, by bytes.
+fn key_colon(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' ') {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Folds the lines of a `>` scalar: line breaks between text lines become spaces, a blank line
+/// becomes one line break.
+fn fold(lines: &[&str]) -> String {
+    let mut out = String::new();
+    let mut previous_blank = true;
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            out.push('\n');
+            previous_blank = true;
+            continue;
+        }
+        if i > 0 && !previous_blank {
+            out.push(' ');
+        }
+        out.push_str(line);
+        previous_blank = false;
+    }
+    out
+}
+
+/// Whether a line's content is a sequence item (`-` then a space or nothing).
+fn is_item(content: &str) -> bool {
+    content == "-" || content.starts_with("- ")
+}
+
+/// Whether the text after `- ` starts a compact map (`- key: value`).
+fn looks_like_key(rest: &str) -> bool {
+    split_key(rest).is_some()
+}
+
+/// Splits `key: rest` (or `key:` at the end); the key must be a plain string.
+fn split_key(content: &str) -> Option<(String, &str)> {
+    let bytes = content.as_bytes();
+    if matches!(bytes.first(), Some(b'"' | b'\'')) {
+        let (key, after) = if bytes[0] == b'"' {
+            double_quoted(content)?
+        } else {
+            single_quoted(content)?
+        };
+        let rest = after.strip_prefix(':')?;
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+        return Some((key, rest));
+    }
+    let colon = key_colon(content)?;
+    let key = &content[..colon];
+    if key.is_empty() || key.ends_with(' ') || !plain_start(key) || key.contains(" #") {
+        return None;
+    }
+    // Keys that YAML would type as something other than a string are outside the subset.
+    match plain_value(key)? {
+        Value::String(s) => Some((s, &content[colon + 1..])),
+        _ => None,
+    }
+}
+
+/// Whether a plain scalar may start this way (no indicator characters).
+fn plain_start(text: &str) -> bool {
+    let first = text.as_bytes()[0];
+    !matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || (first == b'-'
+        && text.len() > 1
+        && !text[1..].starts_with(' ')
+        && text.as_bytes()[1] != b'-')
+}
+
+/// A plain scalar's text without a trailing comment; `None` if it contains `: ` or ends in `:`.
+fn strip_comment(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'#' if i > 0 && bytes[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => return None,
+            _ => {}
+        }
+    }
+    let text = text[..end].trim_end_matches(' ');
+    if text.ends_with(':') {
+        return None;
+    }
+    Some(text)
+}
+
+/// The value of a plain scalar, typed as serde_yaml types it.
+fn plain_value(text: &str) -> Option<Value> {
+    if text.is_empty() || !plain_start(text) {
+        return None;
+    }
+    match text {
+        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
+        return number(text);
+    }
+    Some(Value::String(text.to_string()))
+}
+
+/// A scalar that starts like a number: an integer, a float, or a string, as serde_yaml decides.
+fn number(text: &str) -> Option<Value> {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)];
+    if let Some((digits, base)) = radix
+        .iter()
+        .find_map(|(p, b)| unsigned.strip_prefix(p).map(|d| (d, *b)))
+    {
+        if digits.starts_with(['+', '-']) {
+            return Some(Value::String(text.to_string()));
+        }
+        return match u64::from_str_radix(digits, base) {
+            Ok(n) => Some(Value::Number(n.into())),
+            Err(_) => None,
+        };
+    }
+    if text.starts_with("-0x") || text.starts_with("-0o") || text.starts_with("-0b") {
+        return None;
+    }
+    let bare = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let leading_zero =
+        bare.len() > 1 && bare.starts_with('0') && bare[1..].bytes().all(|b| b.is_ascii_digit());
+    if leading_zero {
+        return Some(Value::String(text.to_string()));
+    }
+    if let Ok(n) = unsigned.parse::<u64>()
+        && !unsigned.starts_with(['+', '-'])
+    {
+        return Some(Value::Number(n.into()));
+    }
+    if text.starts_with('-')
+        && let Ok(n) = text.parse::<i64>()
+    {
+        return Some(Value::Number(n.into()));
+    }
+    if bare.bytes().all(|b| b.is_ascii_digit()) {
+        return None; // too large for 64 bits: leave it to the full parser
+    }
+    if unsigned.starts_with(['+', '-']) && text.starts_with('+') {
+        return Some(Value::String(text.to_string()));
+    }
+    if unsigned.trim_start_matches('-').starts_with('.')
+        && unsigned.to_ascii_lowercase().ends_with(['f', 'n'])
+    {
+        return None; // .inf, .nan and friends
+    }
+    match unsigned.parse::<f64>() {
+        Ok(f) if f.is_finite() => Number::from_f64(f).map(Value::Number),
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// Only spaces or a comment may follow a value.
+fn end_of_line(after: &str) -> Option<()> {
+    let after = after.trim_start_matches(' ');
+    (after.is_empty() || after.starts_with('#')).then_some(())
+}
+
+/// A double-quoted scalar at the start of `text` with simple escapes; the rest of the line.
+fn double_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = text[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &text[i + 2..])),
+            '\\' => {
+                let (_, e) = chars.next()?;
+                out.push(match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    '"' => '"',
+                    '\\' => '\\',
+                    '/' => '/',
+                    '0' => '\0',
+                    _ => return None,
+                });
+            }
+            _ => out.push(c),
+        }
+    }
+    None
+}
+
+/// A single-quoted scalar at the start of `text` (`''` is a quote); the rest of the line.
+fn single_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let body = &text[1..];
+    let mut i = 0;
+    let bytes = body.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] == b'\'' {
+            if bytes.get(i + 1) == Some(&b'\'') {
+                out.push('\'');
+                i += 2;
+                continue;
+            }
+            return Some((out, &body[i + 1..]));
+        }
+        let c = body[i..].chars().next()?;
+        out.push(c);
+        i += c.len_utf8();
+    }
+    None
+}
+
+/// A one-line flow collection of scalars and flow collections; the rest of the line.
+fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
+    if depth > MAX_DEPTH || (depth == 0 && text.contains('#')) {
+        return None;
+    }
+    let (close, is_map) = if text.starts_with('[') {
+        (']', false)
+    } else {
+        ('}', true)
+    };
+    let mut rest = text[1..].trim_start_matches(' ');
+    let mut list = Vec::new();
+    let mut map = Map::new();
+    if let Some(after) = rest.strip_prefix(close) {
+        let value = if is_map {
+            Value::Object(map)
+        } else {
+            Value::Array(list)
+        };
+        return Some((value, after));
+    }
+    loop {
+        if is_map {
+            let colon = rest.find(": ")?;
+            let key = match plain_value(rest[..colon].trim_end_matches(' '))? {
+                Value::String(s) if !s.contains([',', '{', '}', '[', ']']) => s,
+                _ => return None,
+            };
+            let (value, after) =
+                flow_item(rest[colon + 2..].trim_start_matches(' '), close, depth)?;
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+            rest = after;
+        } else {
+            let (value, after) = flow_item(rest, close, depth)?;
+            list.push(value);
+            rest = after;
+        }
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(close) {
+            let value = if is_map {
+                Value::Object(map)
+            } else {
+                Value::Array(list)
+            };
+            return Some((value, after));
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with(close) {
+            return None;
+        }
+    }
+}
+
+/// One item of a flow collection and what follows it.
+fn flow_item(text: &str, close: char, depth: usize) -> Option<(Value, &str)> {
+    match text.as_bytes().first()? {
+        b'[' | b'{' => flow(text, depth + 1),
+        b'"' => double_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        _ => {
+            let end = text.find([',', close]).unwrap_or(text.len());
+            let item = text[..end].trim_end_matches(' ');
+            if item.contains([':', '#', '[', ']', '{', '}']) {
+                return None;
+            }
+            Some((plain_value(item)?, &text[end..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    /// Seeds: the shapes rendered manifests take.
+    const SEEDS: &[&str] = &[
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n  annotations:\n    a/b: \"1\"\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"r/web:1.0@sha256:ab\"\n          args: [\"-c\", max_connections=200]\n          resources:\n            requests: {cpu: 250m, memory: 1Gi}\n          ports:\n          - containerPort: 8080\n            protocol: TCP\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c # comment\ndata:\n  script: |\n    #!/bin/sh\n    echo hi\n\n    exit 0\n  folded: >-\n    one\n    two\n\n    three\n  keep: |+\n    x\n\n  empty: ''\n  quote: 'it''s'\n  num: 0755\n  f: 1.5\n  e: 1e3\n  hex: 0x1F\n  neg: -12\n  t: True\n  n: ~\n  s: -x\n",
+        "apiVersion: v1\nkind: List\nitems:\n- a\n-\n  - b\n- key: v\n  other: [1, 2, {x: y}]\n- \"q\"\n",
+    ];
+
+    /// A deterministic generator (no dependency needed for a test).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        " ", "  ", "\n", ":", ": ", "-", "- ", "#", " #", "\"", "'", "|", ">", "[", "]", "{", "}",
+        ",", "&a", "*a", "!t", "\t", "\\", "0", "1", "0x", ".", "e", "true", "~", "null", "\n  ",
+        "\n- ", "key: ", "  - ", "---", "?", "%", "@", "é",
+    ];
+
+    #[test]
+    fn agrees_with_serde_yaml_on_mutations() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut fast = 0;
+        for round in 0..20_000 {
+            let seed = SEEDS[round % SEEDS.len()];
+            let mut text = seed.to_string();
+            for _ in 0..=rng.next(3) {
+                let at = rng.next(text.len() + 1);
+                let at = (0..=at)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                match rng.next(3) {
+                    0 => text.insert_str(at, PIECES[rng.next(PIECES.len())]),
+                    1 => {
+                        let end = (at + 1 + rng.next(4)).min(text.len());
+                        let end = (end..=text.len())
+                            .find(|i| text.is_char_boundary(*i))
+                            .unwrap_or(text.len());
+                        text.replace_range(at..end, "");
+                    }
+                    _ => text.insert_str(at, PIECES[rng.next(PIECES.len())]),
+                }
+            }
+            if let Some(value) = parse(&text) {
+                fast += 1;
+                let full: Result<serde_json::Value, _> = serde_yaml::from_str(&text);
+                match full {
+                    Ok(full) => assert_eq!(value, full, "mutation {round}:\n{text}"),
+                    Err(e) => {
+                        panic!("mutation {round}: accepted what serde_yaml refuses ({e}):\n{text}")
+                    }
+                }
+            }
+        }
+        assert!(fast > 5_000, "the fast path took only {fast} of 20000");
+    }
+
+    #[test]
+    fn reads_the_seeds() {
+        for seed in SEEDS {
+            let full: serde_json::Value = serde_yaml::from_str(seed).unwrap();
+            assert_eq!(parse(seed), Some(full), "{seed}");
+        }
+    }
+}
