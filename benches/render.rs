@@ -1,10 +1,12 @@
 //! Render benchmark: aether-chart against Helm 4 in the same run.
 //!
 //! Renders the world-server benchmark chart (N shards x 3 regions; a StatefulSet, a Service and a
-//! ConfigMap each, using toyaml/nindent/quote/sha256/dictsort) at 1,800 and 18,000 documents with
-//! aether-chart (benches/fixtures/world-jinja) and with `helm template` on the equivalent
-//! Go-template chart (benches/fixtures/world-go), checks that both produce the same bytes, and
-//! prints medians, the ratio and peak memory. Run with `cargo bench` after
+//! ConfigMap each, plus one NetworkPolicy, using toyaml/nindent/quote/sha256/dictsort) at about
+//! 1,800 and 18,000 documents with aether-chart (benches/fixtures/world-jinja), once without and
+//! once with validation (strict Kubernetes schemas and every rule), and with `helm template` on
+//! the equivalent Go-template chart (benches/fixtures/world-go); checks that both produce the
+//! same bytes, and prints medians, the ratio (Helm against validated aether-chart), peak memory
+//! and how many documents per second the validation adds up to. Run with `cargo bench` after
 //! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary).
 
 use std::path::{Path, PathBuf};
@@ -81,40 +83,48 @@ fn main() {
     let jinja = root.join("benches/fixtures/world-jinja");
     let go = root.join("benches/fixtures/world-go");
     println!(
-        "{:>9} {:>10} {:>12} {:>12} {:>7} {:>10} {:>10}",
-        "documents", "output", "aether-chart", "helm", "ratio", "rss ours", "rss helm"
+        "{:>9} {:>10} {:>12} {:>12} {:>12} {:>7} {:>10} {:>10} {:>12}",
+        "documents", "output", "aether-chart", "+validation", "helm", "ratio", "rss ours", "rss helm", "validated/s"
     );
     for (shards, runs) in [(200usize, 21usize), (2000, 7)] {
         let set = format!("shards={shards}");
-        let ours_args: Vec<String> = ["template", "world", jinja.to_str().unwrap(), "--set", &set]
-            .map(String::from)
-            .to_vec();
-        let helm_args: Vec<String> = ["template", "world", go.to_str().unwrap(), "--set", &set]
-            .map(String::from)
-            .to_vec();
-        let (a, b) = (output(&ours, &ours_args), output(&helm, &helm_args));
+        let args = |chart: &Path, extra: &[&str]| -> Vec<String> {
+            ["template", "world", chart.to_str().unwrap(), "--set", &set]
+                .iter()
+                .chain(extra)
+                .map(|s| s.to_string())
+                .collect()
+        };
+        let plain_args = args(&jinja, &["--skip-validation"]);
+        let checked_args = args(&jinja, &[]);
+        let helm_args = args(&go, &[]);
+        let (a, b) = (output(&ours, &checked_args), output(&helm, &helm_args));
         assert!(a == b, "aether-chart and helm must render the same bytes");
         let documents = a.windows(4).filter(|w| w == b"\n---").count() + 1;
-        let (mut ours_times, mut helm_times, mut ours_rss, mut helm_rss) = (vec![], vec![], 0, 0);
+        let (mut plain, mut checked, mut helm_times, mut ours_rss, mut helm_rss) =
+            (vec![], vec![], vec![], 0, 0);
         for _ in 0..runs {
-            // Interleaved, so that load on the shared machine hits both alike.
-            let s = run(&ours, &ours_args, Stdio::null());
-            ours_times.push(s.wall);
+            plain.push(run(&ours, &plain_args, Stdio::null()).wall);
+            let s = run(&ours, &checked_args, Stdio::null());
+            checked.push(s.wall);
             ours_rss = ours_rss.max(s.max_rss_kib);
             let s = run(&helm, &helm_args, Stdio::null());
             helm_times.push(s.wall);
             helm_rss = helm_rss.max(s.max_rss_kib);
         }
-        let (ours_median, helm_median) = (median(ours_times), median(helm_times));
+        let (plain, checked, helm_median) = (median(plain), median(checked), median(helm_times));
+        let validation = checked.saturating_sub(plain).as_secs_f64();
         println!(
-            "{:>9} {:>8.2}MB {:>10.1}ms {:>10.1}ms {:>6.1}x {:>8.1}MB {:>8.1}MB",
+            "{:>9} {:>8.2}MB {:>10.1}ms {:>10.1}ms {:>10.1}ms {:>6.1}x {:>8.1}MB {:>8.1}MB {:>12.0}",
             documents,
             a.len() as f64 / 1e6,
-            ours_median.as_secs_f64() * 1e3,
+            plain.as_secs_f64() * 1e3,
+            checked.as_secs_f64() * 1e3,
             helm_median.as_secs_f64() * 1e3,
-            helm_median.as_secs_f64() / ours_median.as_secs_f64(),
+            helm_median.as_secs_f64() / checked.as_secs_f64(),
             ours_rss as f64 / 1024.0,
             helm_rss as f64 / 1024.0,
+            documents as f64 / validation.max(1e-9),
         );
     }
 }

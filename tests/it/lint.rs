@@ -332,3 +332,13 @@ fn schema_versions_and_custom_schemas() {
         assert!(run.stderr.contains(message), "{}", run.stderr);
     }
 }
+
+#[test]
+fn docs_describe_every_rule() {
+    let docs = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap();
+    let ids = aether_chart::validate::RULES.iter().map(|r| (r.id, r.name));
+    for (id, name) in ids.chain([("AC201", "kubernetes-schema"), ("AC202", "unchecked-kind")]) {
+        assert!(docs.contains(&format!("### {id}\n")), "docs/rules.md has no section for {id}");
+        assert!(docs.contains(&format!("| [{id}](#{}) | {name} |", id.to_lowercase())), "docs/rules.md's table lacks {id} {name}");
+    }
+}
