@@ -40,6 +40,23 @@ const BUNDLES: [(u64, &[u8]); 13] = [
     (37, include_bytes!("../../schemas/kubernetes/v1.37.json.gz")),
 ];
 
+/// Schemas of the custom resources the Aether chart renders (see schemas/crds/README.md), keyed
+/// like the bundled kinds: `group/version/kind`.
+const CRDS: [(&str, &str); 3] = [
+    (
+        "gateway.networking.k8s.io/v1/httproute",
+        include_str!("../../schemas/crds/gateway.networking.k8s.io/httproute_v1.json"),
+    ),
+    (
+        "external-secrets.io/v1/externalsecret",
+        include_str!("../../schemas/crds/external-secrets.io/externalsecret_v1.json"),
+    ),
+    (
+        "monitoring.coreos.com/v1/servicemonitor",
+        include_str!("../../schemas/crds/monitoring.coreos.com/servicemonitor_v1.json"),
+    ),
+];
+
 /// What checking one document against its schema found.
 #[derive(Debug)]
 pub enum Outcome {
@@ -83,6 +100,11 @@ impl Schemas {
                 .collect(),
             _ => return Err(Error::input("the bundled Kubernetes schemas are damaged")),
         };
+        for (key, text) in CRDS {
+            let schema = serde_json::from_str(text)
+                .map_err(|e| Error::input(format!("the bundled schema of `{key}` is damaged: {e}")))?;
+            kinds.insert(key.to_string(), schema);
+        }
         if let Some(dir) = schema_dir {
             kinds.extend(
                 super::user_schemas::load(dir)?

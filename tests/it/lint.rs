@@ -342,3 +342,24 @@ fn docs_describe_every_rule() {
         assert!(docs.contains(&format!("| [{id}](#{}) | {name} |", id.to_lowercase())), "docs/rules.md's table lacks {id} {name}");
     }
 }
+
+#[test]
+fn bundled_crd_schemas_check_the_custom_resources_the_chart_uses() {
+    let route = "extraObjects:\n  - apiVersion: gateway.networking.k8s.io/v1\n    kind: HTTPRoute\n    metadata:\n      name: r\n    spec:\n      parentRefs: [{name: gw}]\n      rules:\n        - backendRefs:\n            - name: web\n              port: 80\n              weight: heavy\n          mirror: true\n";
+    let chart = fixture_chart(&[("overlay.yaml", route)]);
+    let run = aether(chart.path(), &["lint", ".", "-f", "overlay.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("error[AC201 kubernetes-schema] HTTPRoute/r"), "{}", run.stdout);
+    assert!(run.stdout.contains("weight") && run.stdout.contains("mirror"), "{}", run.stdout);
+
+    // The Aether chart's own custom resources are checked, not merely noted.
+    let run = aether(
+        &repo_root(),
+        &[
+            "lint", "-f", "values/prod.yaml", "--format", "json", "--set",
+            "api.trafficRouter=gatewayApi,metrics.enabled=true,metrics.serviceMonitor.enabled=true",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(!run.stdout.contains("AC202"), "{}", run.stdout);
+}
