@@ -84,7 +84,15 @@ fn main() {
     let go = root.join("benches/fixtures/world-go");
     println!(
         "{:>9} {:>10} {:>12} {:>12} {:>12} {:>7} {:>10} {:>10} {:>12}",
-        "documents", "output", "aether-chart", "+validation", "helm", "ratio", "rss ours", "rss helm", "validated/s"
+        "documents",
+        "output",
+        "aether-chart",
+        "+validation",
+        "helm",
+        "ratio",
+        "rss ours",
+        "rss helm",
+        "validated/s"
     );
     for (shards, runs) in [(200usize, 21usize), (2000, 7)] {
         let set = format!("shards={shards}");

@@ -101,8 +101,9 @@ impl Schemas {
             _ => return Err(Error::input("the bundled Kubernetes schemas are damaged")),
         };
         for (key, text) in CRDS {
-            let schema = serde_json::from_str(text)
-                .map_err(|e| Error::input(format!("the bundled schema of `{key}` is damaged: {e}")))?;
+            let schema = serde_json::from_str(text).map_err(|e| {
+                Error::input(format!("the bundled schema of `{key}` is damaged: {e}"))
+            })?;
             kinds.insert(key.to_string(), schema);
         }
         if let Some(dir) = schema_dir {

@@ -338,8 +338,14 @@ fn docs_describe_every_rule() {
     let docs = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap();
     let ids = aether_chart::validate::RULES.iter().map(|r| (r.id, r.name));
     for (id, name) in ids.chain([("AC201", "kubernetes-schema"), ("AC202", "unchecked-kind")]) {
-        assert!(docs.contains(&format!("### {id}\n")), "docs/rules.md has no section for {id}");
-        assert!(docs.contains(&format!("| [{id}](#{}) | {name} |", id.to_lowercase())), "docs/rules.md's table lacks {id} {name}");
+        assert!(
+            docs.contains(&format!("### {id}\n")),
+            "docs/rules.md has no section for {id}"
+        );
+        assert!(
+            docs.contains(&format!("| [{id}](#{}) | {name} |", id.to_lowercase())),
+            "docs/rules.md's table lacks {id} {name}"
+        );
     }
 }
 
@@ -349,14 +355,28 @@ fn bundled_crd_schemas_check_the_custom_resources_the_chart_uses() {
     let chart = fixture_chart(&[("overlay.yaml", route)]);
     let run = aether(chart.path(), &["lint", ".", "-f", "overlay.yaml"]);
     assert_eq!(run.code, 1, "{}", run.snapshot());
-    assert!(run.stdout.contains("error[AC201 kubernetes-schema] HTTPRoute/r"), "{}", run.stdout);
-    assert!(run.stdout.contains("weight") && run.stdout.contains("mirror"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("error[AC201 kubernetes-schema] HTTPRoute/r"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("weight") && run.stdout.contains("mirror"),
+        "{}",
+        run.stdout
+    );
 
     // The Aether chart's own custom resources are checked, not merely noted.
     let run = aether(
         &repo_root(),
         &[
-            "lint", "-f", "values/prod.yaml", "--format", "json", "--set",
+            "lint",
+            "-f",
+            "values/prod.yaml",
+            "--format",
+            "json",
+            "--set",
             "api.trafficRouter=gatewayApi,metrics.enabled=true,metrics.serviceMonitor.enabled=true",
         ],
     );
