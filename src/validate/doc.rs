@@ -120,16 +120,13 @@ impl Doc {
             .and_then(Value::as_object)
     }
 
-    /// Every container and init container of a workload.
-    pub fn containers(&self) -> Vec<&Value> {
-        let Some(spec) = self.pod_spec() else {
-            return Vec::new();
-        };
+    /// Every init container and container of a workload.
+    pub fn containers(&self) -> impl Iterator<Item = &Value> {
+        let spec = self.pod_spec();
         ["initContainers", "containers"]
-            .iter()
-            .filter_map(|k| spec.get(*k).and_then(Value::as_array))
+            .into_iter()
+            .filter_map(move |k| spec?.get(k)?.as_array())
             .flatten()
-            .collect()
     }
 
     /// `spec.selector.matchLabels` (or a Service's `spec.selector`).

@@ -535,7 +535,6 @@ fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
             for doc in &workloads {
                 let per_pod: f64 = doc
                     .containers()
-                    .iter()
                     .filter_map(|c| {
                         c.get("resources")
                             .and_then(|r| r.get(scope))
@@ -810,7 +809,6 @@ fn postgres_settings(doc: &Doc) -> Option<PostgresSettings> {
 /// YAML configurations passed to a container in env (SPILO_CONFIGURATION, PATRONI_* and the like).
 fn embedded_configs(doc: &Doc) -> Vec<Value> {
     doc.containers()
-        .iter()
         .flat_map(|c| c.get("env").and_then(Value::as_array).into_iter().flatten())
         .filter_map(|e| {
             let text = e.get("value")?.as_str()?;

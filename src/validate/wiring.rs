@@ -200,7 +200,7 @@ fn targets(ctx: &Context<'_>, out: &mut Findings) {
 
 /// Whether any container of `doc` has `port` (a number or a name).
 fn has_port(doc: &Doc, port: &Value) -> bool {
-    doc.containers().iter().any(|c| container_has_port(c, port))
+    doc.containers().any(|c| container_has_port(c, port))
 }
 
 fn container_has_port(container: &Value, port: &Value) -> bool {
