@@ -58,9 +58,17 @@ impl Provenance {
         out
     }
 
-    /// The origins of `key` (dotted path), lowest precedence first.
+    /// The origins of `key` (dotted path), lowest precedence first. A subchart's copy of a
+    /// global (`sub.global.x`) has the origins of the parent's `global.x` when no layer set the
+    /// subchart's own, as Helm copies globals down.
     pub fn origins(&self, key: &str) -> &[Origin] {
-        self.keys.get(key).map_or(&[], Vec::as_slice)
+        if let Some(origins) = self.keys.get(key) {
+            return origins;
+        }
+        match key.find(".global.") {
+            Some(at) => self.origins(&key[at + 1..]),
+            None => &[],
+        }
     }
 
     /// Every key some layer set.
@@ -268,6 +276,16 @@ mod tests {
         assert_eq!(p.describe("list").unwrap(), "values.yaml:4: list = [...]");
         assert_eq!(p.describe("empty").unwrap(), "values.yaml:5: empty = {}");
         assert_eq!(p.describe("n").unwrap(), "values.yaml:6: n = null");
+    }
+
+    #[test]
+    fn subcharts_see_the_globals_of_their_parent() {
+        let mut p = Provenance::default();
+        p.add_text("global:\n  env: prod\n", "values.yaml", "");
+        assert_eq!(
+            p.describe("world-server.global.env").unwrap(),
+            "values.yaml:2: world-server.global.env = prod"
+        );
     }
 
     #[test]
