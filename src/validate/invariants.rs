@@ -95,8 +95,8 @@ fn connection_budget(ctx: &Context<'_>, out: &mut Findings) {
         let available = settings.max_connections - reserved;
         let total: i64 = clients
             .iter()
-            .map(|(_, p, o, peak)| peak.pods * (p + o))
-            .sum();
+            .map(|(_, p, o, peak)| peak.pods.saturating_mul(p.saturating_add(*o)))
+            .fold(0i64, i64::saturating_add);
         if total < available {
             continue;
         }
@@ -113,7 +113,7 @@ fn connection_budget(ctx: &Context<'_>, out: &mut Findings) {
                 peak.pods,
                 if peak.pods == 1 { "" } else { "s" },
                 peak.why,
-                peak.pods * (pool + overflow)
+                peak.pods.saturating_mul(pool.saturating_add(*overflow))
             ));
             values.extend(ctx.trace(Some(doc), "poolSize", &pool.to_string()));
             values.extend(ctx.trace(Some(doc), "maxOverflow", &overflow.to_string()));
@@ -379,7 +379,7 @@ fn region_routing(ctx: &Context<'_>, out: &mut Findings) {
         let weights: i64 = regions
             .iter()
             .filter_map(|r| r.get("weight")?.as_i64())
-            .sum();
+            .fold(0, i64::saturating_add);
         let trace = || {
             ctx.provenance
                 .describe("world-server.regions")
@@ -477,13 +477,13 @@ fn patroni_timing(ctx: &Context<'_>, out: &mut Findings) {
                 get("loop_wait").unwrap_or(10),
                 get("retry_timeout").unwrap_or(10),
             );
-            if wait + 2 * retry > ttl {
+            if wait.saturating_add(retry.saturating_mul(2)) > ttl {
                 let mut values = ctx.trace(Some(doc), "ttl", &ttl.to_string());
                 values.extend(ctx.trace(Some(doc), "loopWait", &wait.to_string()));
                 values.extend(ctx.trace(Some(doc), "retryTimeout", &retry.to_string()));
                 out.add(
                     Some(doc),
-                    format!("loop_wait {wait} + 2 x retry_timeout {retry} = {} exceeds ttl {ttl}: the leader could lose its lock while retrying", wait + 2 * retry),
+                    format!("loop_wait {wait} + 2 x retry_timeout {retry} = {} exceeds ttl {ttl}: the leader could lose its lock while retrying", wait.saturating_add(retry.saturating_mul(2))),
                     values,
                 );
             }
@@ -703,7 +703,7 @@ pub fn peak_pods(ctx: &Context<'_>, doc: &Doc) -> Peak {
         (None, s) => format!("{base} replicas + surge {s}"),
     };
     Peak {
-        pods: base + surge,
+        pods: base.saturating_add(surge),
         why,
         hpa_max,
     }
@@ -712,7 +712,7 @@ pub fn peak_pods(ctx: &Context<'_>, doc: &Doc) -> Peak {
 /// `25%` of `base`, rounded up as Kubernetes rounds surge.
 fn percent_of(text: &str, base: i64) -> i64 {
     let percent: i64 = text.trim_end_matches('%').parse().unwrap_or(0);
-    (base * percent + 99) / 100
+    base.saturating_mul(percent).saturating_add(99) / 100
 }
 
 /// The HPA that scales `doc`, if any.

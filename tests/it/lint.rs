@@ -383,3 +383,17 @@ fn bundled_crd_schemas_check_the_custom_resources_the_chart_uses() {
     assert_eq!(run.code, 0, "{}", run.snapshot());
     assert!(!run.stdout.contains("AC202"), "{}", run.stdout);
 }
+
+#[test]
+fn extreme_numbers_are_findings_not_crashes() {
+    let overlay = "web:\n  surge: 9223372036854775807\n  autoscaling:\n    maxReplicas: 2147483647\n  database:\n    poolSize: 9223372036854775807\n    maxOverflow: 9223372036854775807\nquota:\n  requests:\n    cpu: \"1e308\"\n    memory: 1e999Gi\npatroni:\n  retryTimeout: 9223372036854775807\n";
+    let chart = fixture_chart(&[("overlay.yaml", overlay)]);
+    let run = aether(chart.path(), &["lint", ".", "-f", "overlay.yaml"]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.snapshot());
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("AC102") && run.stdout.contains("AC109"),
+        "{}",
+        run.stdout
+    );
+}
