@@ -506,16 +506,18 @@ fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
     } else {
         ('}', true)
     };
+    let finish = |map: Map<String, Value>, list: Vec<Value>| {
+        if is_map {
+            Value::Object(map)
+        } else {
+            Value::Array(list)
+        }
+    };
     let mut rest = text[1..].trim_start_matches(' ');
     let mut list = Vec::new();
     let mut map = Map::new();
     if let Some(after) = rest.strip_prefix(close) {
-        let value = if is_map {
-            Value::Object(map)
-        } else {
-            Value::Array(list)
-        };
-        return Some((value, after));
+        return Some((finish(map, list), after));
     }
     loop {
         if is_map {
@@ -537,12 +539,7 @@ fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
         }
         rest = rest.trim_start_matches(' ');
         if let Some(after) = rest.strip_prefix(close) {
-            let value = if is_map {
-                Value::Object(map)
-            } else {
-                Value::Array(list)
-            };
-            return Some((value, after));
+            return Some((finish(map, list), after));
         }
         rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         if rest.starts_with(close) {
