@@ -199,7 +199,11 @@ impl MarkedEventReceiver for Reader {
                 let path = match self.value_path() {
                     Some((path, _)) => format!("{path}."),
                     None if self.stack.is_empty() => String::new(),
-                    None => return self.skipping = 1,
+                    None => {
+                        // A mapping used as a key: nothing a values file means; skip it whole.
+                        self.skipping = 1;
+                        return;
+                    }
                 };
                 self.stack.push(Frame { path, key: None });
             }
