@@ -126,6 +126,8 @@ pub struct Prepared {
     pub values: Map,
     /// Warnings from coalescing, for stderr.
     pub warnings: Warnings,
+    /// Each `-f` file's name and text, in order (for values provenance).
+    pub values_files: Vec<(String, String)>,
 }
 
 /// Loads the chart at `path`, layers the values and checks them against every schema.
@@ -152,7 +154,7 @@ pub fn prepare(
         }
     }
     dependencies::check_present(&chart)?;
-    let user = options.merge()?;
+    let (user, values_files) = options.merge_keeping_files()?;
     let mut warnings = Warnings::new();
     dependencies::process(&mut chart, &user, &mut warnings)?;
     let mut values = user;
@@ -162,6 +164,7 @@ pub fn prepare(
         chart,
         values,
         warnings,
+        values_files,
     })
 }
 
@@ -237,6 +240,7 @@ pub fn validate_release(
 ) -> Result<Vec<validate::Finding>> {
     let input = validate::Input {
         chart: &release.prepared.chart,
+        values_files: &release.prepared.values_files,
         values: &release.prepared.values,
         options: &args.values,
         kube_version: &release.settings.kube_version,

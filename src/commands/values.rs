@@ -32,7 +32,7 @@ pub fn run(args: &ValuesArgs) -> Result<u8> {
         println!("{text}");
         return Ok(0);
     };
-    let provenance = Provenance::build(&prepared.chart, &args.values);
+    let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &args.values);
     let origins = provenance.origins(key);
     if origins.is_empty() {
         let under: Vec<&str> = provenance

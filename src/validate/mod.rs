@@ -302,6 +302,8 @@ pub struct Input<'a> {
     pub chart: &'a crate::chart::Chart,
     /// The coalesced values.
     pub values: &'a Map,
+    /// Each `-f` file's name and text, for provenance.
+    pub values_files: &'a [(String, String)],
     /// The values flags, for provenance.
     pub options: &'a crate::values::ValuesOptions,
     /// The target Kubernetes version (selects the schemas).
@@ -327,7 +329,7 @@ pub fn check(
         .filter_map(|m| Doc::parse(m.source, m.content, input.namespace))
         .collect();
     let outcomes = schemas.check(&docs)?;
-    let provenance = Provenance::build(input.chart, input.options);
+    let provenance = Provenance::build(input.chart, input.values_files, input.options);
     let context = Context {
         docs: &docs,
         values: input.values,

@@ -40,7 +40,14 @@ pub struct ValuesOptions {
 impl ValuesOptions {
     /// Layers every user-supplied source into one map (the chart's defaults come later).
     pub fn merge(&self) -> Result<Map> {
+        self.merge_keeping_files().map(|(map, _)| map)
+    }
+
+    /// Like [`ValuesOptions::merge`], also returning each values file's name and text (for
+    /// provenance, so files, and stdin, are read once).
+    pub fn merge_keeping_files(&self) -> Result<(Map, Vec<(String, String)>)> {
         let mut base = Map::new();
+        let mut texts = Vec::new();
         let mut stdin_used = false;
         for file in &self.files {
             let (bytes, name) = if file.trim() == "-" {
@@ -59,6 +66,7 @@ impl ValuesOptions {
                 (read_values_file(file)?, file.clone())
             };
             base = merge_maps(base, parse_values(&bytes, &name)?);
+            texts.push((name, String::from_utf8_lossy(&bytes).into_owned()));
         }
         for expr in &self.set_json {
             let trimmed = expr.trim();
@@ -86,7 +94,7 @@ impl ValuesOptions {
                 apply(flag, expr, &mut base, kind)?;
             }
         }
-        Ok(base)
+        Ok((base, texts))
     }
 }
 

@@ -32,17 +32,13 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// Replays the layers of `chart` (dependencies processed) and `options`.
-    pub fn build(chart: &Chart, options: &ValuesOptions) -> Provenance {
+    /// Replays the layers of `chart` (dependencies processed), the values files as they were
+    /// read (`files`: name and text, in order) and the `--set` flags of `options`.
+    pub fn build(chart: &Chart, files: &[(String, String)], options: &ValuesOptions) -> Provenance {
         let mut out = Provenance::default();
         out.add_chart(chart, "");
-        for file in &options.files {
-            if file.trim() == "-" {
-                continue;
-            }
-            if let Ok(text) = std::fs::read_to_string(file) {
-                out.add_text(&text, file, "");
-            }
+        for (name, text) in files {
+            out.add_text(text, name, "");
         }
         for (flag, exprs, kind) in [
             ("--set-json", &options.set_json, SetKind::Json),
