@@ -9,25 +9,40 @@
 //! duplicate keys, odd indentation), it answers `None` and the caller uses serde_yaml. A test
 //! compares the two on thousands of mutated documents.
 
-use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+use bumpalo::Bump;
+
+use serde_json::Number;
+
+use super::tree::{Map, Value};
 
 /// How deeply collections may nest before the reader gives up.
 const MAX_DEPTH: usize = 64;
 
 /// Parses one document, or `None` when it is outside the subset.
-pub fn parse(text: &str) -> Option<Value> {
+pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
     // Tabs and carriage returns have rules of their own in YAML: leave them to the full parser.
-    if text.contains(['\t', '\r']) {
+    if memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
     }
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    if text.ends_with('\n') {
-        lines.pop(); // the final line break ends the last line; it starts no new one
+    let mut lines: Vec<&str> = Vec::with_capacity(text.len() / 16);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    // The final line break ends the last line; it starts no new one.
+    if start < text.len() {
+        lines.push(&text[start..]);
     }
     let mut reader = Reader {
         lines,
         pos: 0,
         cached: None,
+        members: Vec::new(),
+        items: Vec::new(),
+        arena,
     };
     let first = reader.peek()?;
     let value = reader.node(first.0, 0)?;
@@ -43,6 +58,12 @@ struct Reader<'a> {
     pos: usize,
     /// The answer of [`Reader::peek`] for `pos`, once computed.
     cached: Option<(usize, Option<(usize, &'a str)>)>,
+    /// The members of the maps being read, innermost last (see [`Map::from_stack`]).
+    members: Vec<(&'a str, Value<'a>)>,
+    /// The items of the sequences being read, innermost last.
+    items: Vec<Value<'a>>,
+    /// Where collections and unescaped strings go.
+    arena: &'a Bump,
 }
 
 impl<'a> Reader<'a> {
@@ -77,7 +98,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A block collection starting at the next line, which is at `indent`.
-    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+    fn node(&mut self, indent: usize, depth: usize) -> Option<Value<'a>> {
         if depth > MAX_DEPTH || indent == usize::MAX {
             return None;
         }
@@ -90,8 +111,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A block map at `indent`; `first` is a first line already split off a sequence item.
-    fn map(&mut self, indent: usize, first: Option<&'a str>, depth: usize) -> Option<Value> {
-        let mut map = Map::new();
+    fn map(&mut self, indent: usize, first: Option<&'a str>, depth: usize) -> Option<Value<'a>> {
+        let start = self.members.len();
         let mut pending = first;
         loop {
             let content = match pending.take() {
@@ -107,16 +128,14 @@ impl<'a> Reader<'a> {
             };
             let (key, rest) = split_key(content)?;
             let value = self.value(rest, indent, true, depth)?;
-            if map.insert(key, value).is_some() {
-                return None;
-            }
+            self.members.push((keep(key, self.arena), value));
         }
-        Some(Value::Object(map))
+        Map::from_stack(&mut self.members, start, self.arena).map(Value::Object)
     }
 
     /// A block sequence at `indent`.
-    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut items = Vec::new();
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value<'a>> {
+        let start = self.items.len();
         while let Some((i, content)) = self.peek() {
             if i != indent || !is_item(content) {
                 if i > indent && i != usize::MAX {
@@ -127,21 +146,29 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             let rest = content[1..].trim_start_matches(' ');
             let offset = indent + (content.len() - rest.len());
-            if rest.is_empty() || rest.starts_with('#') {
-                items.push(self.nested(indent, false, depth)?);
+            let item = if rest.is_empty() || rest.starts_with('#') {
+                self.nested(indent, false, depth)?
             } else if is_item(rest) {
                 return None;
             } else if looks_like_key(rest) {
-                items.push(self.map(offset, Some(rest), depth + 1)?);
+                self.map(offset, Some(rest), depth + 1)?
             } else {
-                items.push(self.value(rest, indent, false, depth)?);
-            }
+                self.value(rest, indent, false, depth)?
+            };
+            self.items.push(item);
         }
+        let items = self.arena.alloc_slice_fill_iter(self.items.drain(start..));
         Some(Value::Array(items))
     }
 
     /// The value after `key:` (or `- `) on a line at `indent`.
-    fn value(&mut self, rest: &'a str, indent: usize, in_map: bool, depth: usize) -> Option<Value> {
+    fn value(
+        &mut self,
+        rest: &'a str,
+        indent: usize,
+        in_map: bool,
+        depth: usize,
+    ) -> Option<Value<'a>> {
         let rest = rest.trim_start_matches(' ');
         if rest.is_empty() || rest.starts_with('#') {
             return self.nested(indent, in_map, depth);
@@ -151,15 +178,15 @@ impl<'a> Reader<'a> {
             b'"' => {
                 let (text, after) = double_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(text)
+                Value::String(keep(text, self.arena))
             }
             b'\'' => {
                 let (text, after) = single_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(text)
+                Value::String(keep(text, self.arena))
             }
             b'[' | b'{' => {
-                let (value, after) = flow(rest, 0)?;
+                let (value, after) = flow(rest, 0, self.arena)?;
                 end_of_line(after)?;
                 value
             }
@@ -173,7 +200,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The block collection under `key:` (more indented, or a sequence at the key's indent).
-    fn nested(&mut self, indent: usize, in_map: bool, depth: usize) -> Option<Value> {
+    fn nested(&mut self, indent: usize, in_map: bool, depth: usize) -> Option<Value<'a>> {
         match self.peek() {
             Some((i, _)) if i > indent && i != usize::MAX => self.node(i, depth + 1),
             Some((i, c)) if in_map && i == indent && is_item(c) => self.sequence(i, depth + 1),
@@ -182,7 +209,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A literal (`|`) or folded (`>`) block scalar with optional chomping (`-`, `+`).
-    fn block_scalar(&mut self, header: &str, indent: usize) -> Option<Value> {
+    fn block_scalar(&mut self, header: &str, indent: usize) -> Option<Value<'a>> {
         let header = strip_comment(header)?;
         let literal = header.starts_with('|');
         let chomp = match &header[1..] {
@@ -242,7 +269,7 @@ impl<'a> Reader<'a> {
             Chomp::Clip => text.push('\n'),
             Chomp::Keep => text.push_str(&"\n".repeat(trailing + 1)),
         }
-        Some(Value::String(text))
+        Some(Value::String(self.arena.alloc_str(&text)))
     }
 }
 
@@ -297,7 +324,7 @@ fn looks_like_key(rest: &str) -> bool {
 }
 
 /// Splits `key: rest` (or `key:` at the end); the key must be a plain string.
-fn split_key(content: &str) -> Option<(String, &str)> {
+fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let bytes = content.as_bytes();
     if matches!(bytes.first(), Some(b'"' | b'\'')) {
         let (key, after) = if bytes[0] == b'"' {
@@ -313,12 +340,25 @@ fn split_key(content: &str) -> Option<(String, &str)> {
     }
     let colon = key_colon(content)?;
     let key = &content[..colon];
+    // The usual key (`name`, `app.kubernetes.io/name`) is a string whatever YAML's rules say
+    // about scalars that start with digits or indicators.
+    let simple = key.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && !matches!(
+            key,
+            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        );
+    if simple {
+        return Some((Cow::Borrowed(key), &content[colon + 1..]));
+    }
     if key.is_empty() || key.ends_with(' ') || !plain_start(key) || key.contains(" #") {
         return None;
     }
     // Keys that YAML would type as something other than a string are outside the subset.
     match plain_value(key)? {
-        Value::String(s) => Some((s, &content[colon + 1..])),
+        Value::String(s) => Some((Cow::Borrowed(s), &content[colon + 1..])),
         _ => None,
     }
 }
@@ -374,7 +414,7 @@ fn strip_comment(text: &str) -> Option<&str> {
 }
 
 /// The value of a plain scalar, typed as serde_yaml types it.
-fn plain_value(text: &str) -> Option<Value> {
+fn plain_value(text: &str) -> Option<Value<'_>> {
     if text.is_empty() || !plain_start(text) {
         return None;
     }
@@ -388,11 +428,11 @@ fn plain_value(text: &str) -> Option<Value> {
     if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
         return number(text);
     }
-    Some(Value::String(text.to_string()))
+    Some(Value::String(text))
 }
 
 /// A scalar that starts like a number: an integer, a float, or a string, as serde_yaml decides.
-fn number(text: &str) -> Option<Value> {
+fn number(text: &str) -> Option<Value<'_>> {
     let unsigned = text.strip_prefix('+').unwrap_or(text);
     let radix = [("0x", 16), ("0o", 8), ("0b", 2)];
     if let Some((digits, base)) = radix
@@ -400,7 +440,7 @@ fn number(text: &str) -> Option<Value> {
         .find_map(|(p, b)| unsigned.strip_prefix(p).map(|d| (d, *b)))
     {
         if digits.starts_with(['+', '-']) {
-            return Some(Value::String(text.to_string()));
+            return Some(Value::String(text));
         }
         return match u64::from_str_radix(digits, base) {
             Ok(n) => Some(Value::Number(n.into())),
@@ -414,7 +454,7 @@ fn number(text: &str) -> Option<Value> {
     let leading_zero =
         bare.len() > 1 && bare.starts_with('0') && bare[1..].bytes().all(|b| b.is_ascii_digit());
     if leading_zero {
-        return Some(Value::String(text.to_string()));
+        return Some(Value::String(text));
     }
     if let Ok(n) = unsigned.parse::<u64>()
         && !unsigned.starts_with(['+', '-'])
@@ -430,7 +470,7 @@ fn number(text: &str) -> Option<Value> {
         return None; // too large for 64 bits: leave it to the full parser
     }
     if unsigned.starts_with(['+', '-']) && text.starts_with('+') {
-        return Some(Value::String(text.to_string()));
+        return Some(Value::String(text));
     }
     if unsigned.trim_start_matches('-').starts_with('.')
         && unsigned.to_ascii_lowercase().ends_with(['f', 'n'])
@@ -439,7 +479,15 @@ fn number(text: &str) -> Option<Value> {
     }
     match unsigned.parse::<f64>() {
         Ok(f) if f.is_finite() => Number::from_f64(f).map(Value::Number),
-        _ => Some(Value::String(text.to_string())),
+        _ => Some(Value::String(text)),
+    }
+}
+
+/// A string read from the text: the slice itself, or its unescaped copy moved into `arena`.
+fn keep<'a>(text: Cow<'a, str>, arena: &'a Bump) -> &'a str {
+    match text {
+        Cow::Borrowed(text) => text,
+        Cow::Owned(text) => arena.alloc_str(&text),
     }
 }
 
@@ -450,12 +498,18 @@ fn end_of_line(after: &str) -> Option<()> {
 }
 
 /// A double-quoted scalar at the start of `text` with simple escapes; the rest of the line.
-fn double_quoted(text: &str) -> Option<(String, &str)> {
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    // Most quoted text has no escapes: then it is a slice of the line.
+    if let Some(end) = text[1..].find(['"', '\\'])
+        && text.as_bytes()[end + 1] == b'"'
+    {
+        return Some((Cow::Borrowed(&text[1..end + 1]), &text[end + 2..]));
+    }
     let mut out = String::new();
     let mut chars = text[1..].char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((out, &text[i + 2..])),
+            '"' => return Some((Cow::Owned(out), &text[i + 2..])),
             '\\' => {
                 let (_, e) = chars.next()?;
                 out.push(match e {
@@ -475,7 +529,12 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// A single-quoted scalar at the start of `text` (`''` is a quote); the rest of the line.
-fn single_quoted(text: &str) -> Option<(String, &str)> {
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    if let Some(end) = text[1..].find('\'')
+        && text.as_bytes().get(end + 2) != Some(&b'\'')
+    {
+        return Some((Cow::Borrowed(&text[1..end + 1]), &text[end + 2..]));
+    }
     let mut out = String::new();
     let body = &text[1..];
     let mut i = 0;
@@ -487,7 +546,7 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
                 i += 2;
                 continue;
             }
-            return Some((out, &body[i + 1..]));
+            return Some((Cow::Owned(out), &body[i + 1..]));
         }
         let c = body[i..].chars().next()?;
         out.push(c);
@@ -497,7 +556,7 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// A one-line flow collection of scalars and flow collections; the rest of the line.
-fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
+fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, &'a str)> {
     if depth > MAX_DEPTH || (depth == 0 && text.contains('#')) {
         return None;
     }
@@ -506,18 +565,18 @@ fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
     } else {
         ('}', true)
     };
-    let finish = |map: Map<String, Value>, list: Vec<Value>| {
+    let finish = |mut members: Vec<_>, list: Vec<_>| {
         if is_map {
-            Value::Object(map)
+            Map::from_stack(&mut members, 0, arena).map(Value::Object)
         } else {
-            Value::Array(list)
+            Some(Value::Array(arena.alloc_slice_fill_iter(list)))
         }
     };
     let mut rest = text[1..].trim_start_matches(' ');
     let mut list = Vec::new();
-    let mut map = Map::new();
+    let mut members = Vec::new();
     if let Some(after) = rest.strip_prefix(close) {
-        return Some((finish(map, list), after));
+        return Some((finish(members, list)?, after));
     }
     loop {
         if is_map {
@@ -526,20 +585,22 @@ fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
                 Value::String(s) if !s.contains([',', '{', '}', '[', ']']) => s,
                 _ => return None,
             };
-            let (value, after) =
-                flow_item(rest[colon + 2..].trim_start_matches(' '), close, depth)?;
-            if map.insert(key, value).is_some() {
-                return None;
-            }
+            let (value, after) = flow_item(
+                rest[colon + 2..].trim_start_matches(' '),
+                close,
+                depth,
+                arena,
+            )?;
+            members.push((key, value));
             rest = after;
         } else {
-            let (value, after) = flow_item(rest, close, depth)?;
+            let (value, after) = flow_item(rest, close, depth, arena)?;
             list.push(value);
             rest = after;
         }
         rest = rest.trim_start_matches(' ');
         if let Some(after) = rest.strip_prefix(close) {
-            return Some((finish(map, list), after));
+            return Some((finish(members, list)?, after));
         }
         rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         if rest.starts_with(close) {
@@ -549,11 +610,16 @@ fn flow(text: &str, depth: usize) -> Option<(Value, &str)> {
 }
 
 /// One item of a flow collection and what follows it.
-fn flow_item(text: &str, close: char, depth: usize) -> Option<(Value, &str)> {
+fn flow_item<'a>(
+    text: &'a str,
+    close: char,
+    depth: usize,
+    arena: &'a Bump,
+) -> Option<(Value<'a>, &'a str)> {
     match text.as_bytes().first()? {
-        b'[' | b'{' => flow(text, depth + 1),
-        b'"' => double_quoted(text).map(|(s, r)| (Value::String(s), r)),
-        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        b'[' | b'{' => flow(text, depth + 1, arena),
+        b'"' => double_quoted(text).map(|(s, r)| (Value::String(keep(s, arena)), r)),
+        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(keep(s, arena)), r)),
         _ => {
             let end = text.find([',', close]).unwrap_or(text.len());
             let item = text[..end].trim_end_matches(' ');
@@ -618,11 +684,12 @@ mod tests {
                     _ => text.insert_str(at, PIECES[rng.next(PIECES.len())]),
                 }
             }
-            if let Some(value) = parse(&text) {
+            let arena = bumpalo::Bump::new();
+            if let Some(value) = parse(&text, &arena) {
                 fast += 1;
                 let full: Result<serde_json::Value, _> = serde_yaml::from_str(&text);
                 match full {
-                    Ok(full) => assert_eq!(value, full, "mutation {round}:\n{text}"),
+                    Ok(full) => assert_eq!(value.to_json(), full, "mutation {round}:\n{text}"),
                     Err(e) => {
                         panic!("mutation {round}: accepted what serde_yaml refuses ({e}):\n{text}")
                     }
@@ -636,7 +703,12 @@ mod tests {
     fn reads_the_seeds() {
         for seed in SEEDS {
             let full: serde_json::Value = serde_yaml::from_str(seed).unwrap();
-            assert_eq!(parse(seed), Some(full), "{seed}");
+            let arena = bumpalo::Bump::new();
+            assert_eq!(
+                parse(seed, &arena).map(|v| v.to_json()),
+                Some(full),
+                "{seed}"
+            );
         }
     }
 }

@@ -1,26 +1,35 @@
 //! The rendered documents as the rules see them: parsed JSON plus where each came from, with
 //! accessors for the parts rules keep asking for (pod spec, containers, labels, component).
 
-use serde_json::Value;
+use super::tree::{Map, Value};
 
 /// Looking up a path of keys (and list indexes) in a JSON value without building a JSON pointer.
 pub trait At {
     /// The node at `path`, e.g. `&["spec", "template", "spec"]`.
-    fn at(&self, path: &[&str]) -> Option<&Value>;
+    fn at(&self, path: &[&str]) -> Option<&Self>;
 }
 
-impl At for Value {
-    fn at(&self, path: &[&str]) -> Option<&Value> {
+impl At for serde_json::Value {
+    fn at(&self, path: &[&str]) -> Option<&Self> {
+        path.iter().try_fold(self, |node, key| match node {
+            serde_json::Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+            _ => node.get(*key),
+        })
+    }
+}
+
+impl At for Value<'_> {
+    fn at(&self, path: &[&str]) -> Option<&Self> {
         path.iter().try_fold(self, |node, key| match node {
             Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-            _ => node.get(*key),
+            _ => node.get(key),
         })
     }
 }
 
 /// One rendered Kubernetes object.
 #[derive(Debug)]
-pub struct Doc {
+pub struct Doc<'a> {
     /// The template it came from, as in the `# Source:` header.
     pub source: String,
     /// `apiVersion`.
@@ -31,8 +40,8 @@ pub struct Doc {
     pub name: String,
     /// `metadata.namespace`, or the release namespace it will be applied to when unset.
     pub namespace: Option<String>,
-    /// The whole object.
-    pub json: Value,
+    /// The whole object; its strings borrow the rendered text.
+    pub json: Value<'a>,
 }
 
 /// Kinds whose objects run pods, and where their pod template lives.
@@ -45,13 +54,22 @@ const WORKLOADS: [(&str, &[&str]); 6] = [
     ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
 ];
 
-impl Doc {
+impl<'a> Doc<'a> {
     /// Parses a rendered document; `None` when it is not a mapping with a kind and a name.
     /// `namespace` is the release namespace, where objects that state none are applied.
-    pub fn parse(source: &str, text: &str, namespace: &str) -> Option<Doc> {
-        let json: Value = match super::blockyaml::parse(text) {
+    /// Collections (and strings with escapes) go to `arena`.
+    pub fn parse(
+        source: &str,
+        text: &'a str,
+        namespace: &str,
+        arena: &'a bumpalo::Bump,
+    ) -> Option<Doc<'a>> {
+        let json = match super::blockyaml::parse(text, arena) {
             Some(json) => json,
-            None => serde_yaml::from_str(text).ok()?,
+            None => Value::from_json(
+                &serde_yaml::from_str::<serde_json::Value>(text).ok()?,
+                arena,
+            ),
         };
         let field = |p: &[&str]| json.at(p).and_then(Value::as_str).map(str::to_string);
         Some(Doc {
@@ -103,25 +121,25 @@ impl Doc {
     }
 
     /// The pod template of a workload.
-    pub fn pod_template(&self) -> Option<&Value> {
+    pub fn pod_template(&self) -> Option<&Value<'a>> {
         let (_, path) = WORKLOADS.iter().find(|(k, _)| *k == self.kind)?;
         self.json.at(path)
     }
 
     /// The pod spec of a workload.
-    pub fn pod_spec(&self) -> Option<&Value> {
+    pub fn pod_spec(&self) -> Option<&Value<'a>> {
         self.pod_template().and_then(|t| t.get("spec"))
     }
 
     /// The labels of a workload's pods.
-    pub fn pod_labels(&self) -> Option<&serde_json::Map<String, Value>> {
+    pub fn pod_labels(&self) -> Option<&Map<'a>> {
         self.pod_template()?
             .at(&["metadata", "labels"])
             .and_then(Value::as_object)
     }
 
     /// Every init container and container of a workload.
-    pub fn containers(&self) -> impl Iterator<Item = &Value> {
+    pub fn containers(&self) -> impl Iterator<Item = &Value<'a>> {
         let spec = self.pod_spec();
         ["initContainers", "containers"]
             .into_iter()
@@ -130,7 +148,7 @@ impl Doc {
     }
 
     /// `spec.selector.matchLabels` (or a Service's `spec.selector`).
-    pub fn selector(&self) -> Option<&serde_json::Map<String, Value>> {
+    pub fn selector(&self) -> Option<&Map<'a>> {
         let path: &[&str] = if self.kind == "Service" {
             &["spec", "selector"]
         } else {
@@ -151,9 +169,6 @@ fn split(path: &str) -> Vec<&str> {
 }
 
 /// Whether `labels` carry every entry of `selector` (an empty selector matches nothing here).
-pub fn selects(
-    selector: &serde_json::Map<String, Value>,
-    labels: &serde_json::Map<String, Value>,
-) -> bool {
+pub fn selects(selector: &Map, labels: &Map) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }

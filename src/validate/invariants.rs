@@ -1,6 +1,8 @@
 //! Mission invariants: the rules an Aether deployment must never break.
 
-use serde_json::Value;
+use bumpalo::Bump;
+
+use super::tree::Value;
 
 use super::doc::At;
 
@@ -51,9 +53,9 @@ fn singleton_scheduler(ctx: &Context<'_>, out: &mut Findings) {
             let max = pdb.json.at(&["spec", "maxUnavailable"]);
             let blocks = match (min, max) {
                 (Some(Value::Number(n)), _) => n.as_i64() != Some(0),
-                (Some(Value::String(s)), _) => s != "0%",
+                (Some(Value::String(s)), _) => *s != "0%",
                 (_, Some(Value::Number(n))) => n.as_i64() == Some(0),
-                (_, Some(Value::String(s))) => s == "0%",
+                (_, Some(Value::String(s))) => *s == "0%",
                 _ => false,
             };
             if blocks {
@@ -363,14 +365,15 @@ fn region_routing(ctx: &Context<'_>, out: &mut Findings) {
         let Some(text) = doc.str_at("/data/routing.yaml") else {
             continue;
         };
-        let Ok(table) = serde_yaml::from_str::<Value>(text) else {
+        let Ok(table) = serde_yaml::from_str::<serde_json::Value>(text) else {
             out.add(Some(doc), "routing.yaml is not YAML".into(), Vec::new());
             continue;
         };
+        let arena = Bump::new();
+        let table = Value::from_json(&table, &arena);
         let regions = table
             .get("regions")
             .and_then(Value::as_array)
-            .cloned()
             .unwrap_or_default();
         let codes: Vec<&str> = regions
             .iter()
@@ -403,7 +406,7 @@ fn region_routing(ctx: &Context<'_>, out: &mut Findings) {
                 trace(),
             );
         }
-        for region in &regions {
+        for region in regions {
             let code = region.get("code").and_then(Value::as_str).unwrap_or("?");
             for target in region
                 .get("failover")
@@ -467,7 +470,8 @@ pub const PATRONI_TIMING: Rule = Rule {
 
 fn patroni_timing(ctx: &Context<'_>, out: &mut Findings) {
     for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
-        for config in embedded_configs(doc) {
+        let arena = Bump::new();
+        for config in embedded_configs(doc, &arena) {
             let Some(dcs) = config.at(&["bootstrap", "dcs"]) else {
                 continue;
             };
@@ -651,7 +655,7 @@ fn production_secrets(ctx: &Context<'_>, out: &mut Findings) {
     for doc in ctx.docs.iter().filter(|d| d.kind == "Secret") {
         let has_data = ["data", "stringData"].iter().any(|k| {
             doc.json
-                .get(*k)
+                .get(k)
                 .and_then(Value::as_object)
                 .is_some_and(|m| !m.is_empty())
         });
@@ -716,7 +720,7 @@ fn percent_of(text: &str, base: i64) -> i64 {
 }
 
 /// The HPA that scales `doc`, if any.
-pub fn hpa_for<'a>(ctx: &'a Context<'_>, doc: &Doc) -> Option<&'a Doc> {
+pub fn hpa_for<'a>(ctx: &'a Context<'a>, doc: &Doc) -> Option<&'a Doc<'a>> {
     ctx.docs.iter().find(|h| {
         h.kind == "HorizontalPodAutoscaler"
             && h.str_at("/spec/scaleTargetRef/kind") == Some(doc.kind.as_str())
@@ -726,7 +730,7 @@ pub fn hpa_for<'a>(ctx: &'a Context<'_>, doc: &Doc) -> Option<&'a Doc> {
 }
 
 /// The PodDisruptionBudgets whose selector picks `doc`'s pods.
-fn pdbs_for<'a>(ctx: &'a Context<'_>, doc: &Doc) -> Vec<&'a Doc> {
+fn pdbs_for<'a>(ctx: &'a Context<'a>, doc: &Doc) -> Vec<&'a Doc<'a>> {
     let Some(labels) = doc.pod_labels() else {
         return Vec::new();
     };
@@ -785,12 +789,13 @@ fn postgres_settings(doc: &Doc) -> Option<PostgresSettings> {
             }
         }
     }
-    for config in embedded_configs(doc) {
-        for pointer in [
-            "/bootstrap/dcs/postgresql/parameters",
-            "/postgresql/parameters",
+    let arena = Bump::new();
+    for config in embedded_configs(doc, &arena) {
+        for path in [
+            &["bootstrap", "dcs", "postgresql", "parameters"][..],
+            &["postgresql", "parameters"],
         ] {
-            if let Some(params) = config.pointer(pointer) {
+            if let Some(params) = config.at(path) {
                 max = max.or_else(|| params.get("max_connections").and_then(Value::as_i64));
                 reserved = reserved.or_else(|| {
                     params
@@ -807,13 +812,15 @@ fn postgres_settings(doc: &Doc) -> Option<PostgresSettings> {
 }
 
 /// YAML configurations passed to a container in env (SPILO_CONFIGURATION, PATRONI_* and the like).
-fn embedded_configs(doc: &Doc) -> Vec<Value> {
+fn embedded_configs<'a>(doc: &Doc, arena: &'a Bump) -> Vec<Value<'a>> {
     doc.containers()
         .flat_map(|c| c.get("env").and_then(Value::as_array).into_iter().flatten())
         .filter_map(|e| {
             let text = e.get("value")?.as_str()?;
             (text.contains(':') && text.contains('\n'))
-                .then(|| serde_yaml::from_str::<Value>(text).ok())?
+                .then(|| serde_yaml::from_str::<serde_json::Value>(text).ok())
+                .flatten()
+                .map(|json| Value::from_json(&json, arena))
         })
         .filter(Value::is_object)
         .collect()

@@ -15,6 +15,7 @@ mod practices;
 pub mod quantity;
 pub mod report;
 pub mod schemas;
+pub mod tree;
 mod user_schemas;
 mod wiring;
 
@@ -77,7 +78,7 @@ pub struct Rule {
 /// Everything a rule may look at.
 pub struct Context<'a> {
     /// The rendered objects.
-    pub docs: &'a [Doc],
+    pub docs: &'a [Doc<'a>],
     /// The coalesced values.
     pub values: &'a Map,
     /// Where each value came from.
@@ -150,7 +151,7 @@ impl Context<'_> {
     }
 
     /// The object a workload name refers to.
-    pub fn workload(&self, kind: &str, name: &str) -> Option<&Doc> {
+    pub fn workload(&self, kind: &str, name: &str) -> Option<&Doc<'_>> {
         self.docs
             .iter()
             .find(|d| d.kind == kind && d.name == name && d.is_workload())
@@ -316,6 +317,10 @@ pub struct Input<'a> {
     pub namespace: &'a str,
 }
 
+/// How many documents share an arena: enough to make its chunks large, few enough to spread
+/// the parsing over every core.
+const DOCS_PER_ARENA: usize = 128;
+
 /// Validates rendered manifests: schemas, invariants and best practices, configured by the chart.
 pub fn check(
     input: &Input<'_>,
@@ -324,9 +329,19 @@ pub fn check(
     use rayon::prelude::*;
     let config = config::Config::load(input.chart)?;
     let schemas = schemas::Schemas::load(input.kube_version, input.schema_dir)?;
-    let docs: Vec<Doc> = manifests
-        .par_iter()
-        .filter_map(|m| Doc::parse(m.source, m.content, input.namespace))
+    // One arena per slice of documents, each filled by one thread.
+    let mut arenas: Vec<bumpalo::Bump> = (0..manifests.len().div_ceil(DOCS_PER_ARENA))
+        .map(|_| bumpalo::Bump::new())
+        .collect();
+    let docs: Vec<Doc> = arenas
+        .par_iter_mut()
+        .zip(manifests.par_chunks(DOCS_PER_ARENA))
+        .flat_map_iter(|(arena, chunk)| {
+            let arena: &bumpalo::Bump = arena;
+            chunk
+                .iter()
+                .filter_map(move |m| Doc::parse(m.source, m.content, input.namespace, arena))
+        })
         .collect();
     let outcomes = schemas.check(&docs)?;
     let provenance = Provenance::build(input.chart, input.values_files, input.options);

@@ -1,7 +1,7 @@
 //! Best-practice rules, named after their Checkov counterparts (whose `checkov.io/skipN`
 //! annotations skip them too). Warnings unless the chart or `--strict` raises them.
 
-use serde_json::Value;
+use super::tree::Value;
 
 use super::doc::At;
 
@@ -30,7 +30,7 @@ fn each_container(
 }
 
 /// A container setting, falling back to the pod's securityContext.
-fn security<'v>(pod: &'v Value, container: &'v Value, key: &str) -> Option<&'v Value> {
+fn security<'v>(pod: &'v Value<'v>, container: &'v Value<'v>, key: &str) -> Option<&'v Value<'v>> {
     container
         .get("securityContext")
         .and_then(|s| s.get(key))
@@ -142,8 +142,8 @@ pub const RESOURCES_SET: Rule = Rule {
                 .flat_map(|scope| ["cpu", "memory"].map(|r| (scope, r)))
                 .filter(|(scope, r)| {
                     c.get("resources")
-                        .and_then(|x| x.get(**scope))
-                        .and_then(|x| x.get(*r))
+                        .and_then(|x| x.get(scope))
+                        .and_then(|x| x.get(r))
                         .is_none()
                 })
                 .map(|(scope, r)| format!("{scope}.{r}"))
@@ -172,7 +172,7 @@ pub const PROBES: Rule = Rule {
             for c in containers.into_iter().flatten() {
                 let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
                     .into_iter()
-                    .filter(|p| c.get(*p).is_none())
+                    .filter(|p| c.get(p).is_none())
                     .collect();
                 if !missing.is_empty() {
                     let name = c.get("name").and_then(Value::as_str).unwrap_or("?");

@@ -47,10 +47,10 @@ impl Quantity {
     }
 
     /// Reads a quantity from a JSON value (a string or a number).
-    pub fn from_json(value: &serde_json::Value) -> Option<Quantity> {
+    pub fn from_json(value: &super::tree::Value) -> Option<Quantity> {
         match value {
-            serde_json::Value::String(s) => Quantity::parse(s),
-            serde_json::Value::Number(n) => n.as_f64().map(Quantity),
+            super::tree::Value::String(s) => Quantity::parse(s),
+            super::tree::Value::Number(n) => n.as_f64().map(Quantity),
             _ => None,
         }
     }

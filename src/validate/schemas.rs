@@ -10,11 +10,14 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use jsonschema::{Registry, Validator};
+use std::sync::Arc;
+
+use jsonschema::{Registry, Retrieve, ValidationOptions, Validator};
 use rayon::prelude::*;
 use serde_json::Value;
 
 use super::doc::Doc;
+use super::tree::{self, Tree};
 use crate::error::{Error, Result};
 
 /// The `$id` the kinds' references point into.
@@ -140,10 +143,10 @@ impl Schemas {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let validators: HashMap<&str, Validator> = wanted
+        let validators: HashMap<&str, Validator<Tree>> = wanted
             .par_iter()
             .map(|k| {
-                jsonschema::options()
+                ValidationOptions::<Arc<dyn Retrieve>, Tree>::default()
                     .with_registry(&self.registry)
                     .should_validate_formats(false)
                     .build(&self.kinds[*k])
@@ -167,7 +170,7 @@ fn key(doc: &Doc) -> String {
 }
 
 /// The validation problems of one document.
-fn outcome(validator: &Validator, json: &Value) -> Outcome {
+fn outcome(validator: &Validator<Tree>, json: &tree::Value) -> Outcome {
     if validator.is_valid(json) {
         return Outcome::Valid;
     }

@@ -1,6 +1,6 @@
 //! Wiring: selectors match pods, Services and HPAs/PDBs reach something, ports exist.
 
-use serde_json::Value;
+use super::tree::{Map, Value};
 
 use super::doc::At;
 
@@ -39,8 +39,8 @@ fn selectors(ctx: &Context<'_>, out: &mut Findings) {
                 Some(doc),
                 format!(
                     "selector {} does not match the pod labels {}",
-                    Value::Object(selector.clone()),
-                    Value::Object(labels.clone())
+                    Value::Object(*selector),
+                    Value::Object(*labels)
                 ),
                 Vec::new(),
             );
@@ -67,8 +67,8 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
             .annotation(RUNTIME_LABELS)
             .map(|l| l.split(',').map(str::trim).collect())
             .unwrap_or_default();
-        let mut selector = selector.clone();
-        selector.retain(|k, _| !runtime.contains(&k.as_str()));
+        let arena = bumpalo::Bump::new();
+        let selector = selector.filtered(&arena, |k, _| !runtime.contains(&k));
         let targets = index.select(service.namespace.as_deref(), &selector);
         if targets.is_empty() {
             out.add(
@@ -102,7 +102,8 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
 /// Workloads by namespace and pod label, so a selector is matched against the few workloads
 /// that carry its first label instead of against every object.
 struct PodIndex<'a> {
-    by_label: std::collections::HashMap<(Option<&'a str>, &'a str, &'a Value), Vec<&'a Doc>>,
+    by_label:
+        std::collections::HashMap<(Option<&'a str>, &'a str, &'a Value<'a>), Vec<&'a Doc<'a>>>,
 }
 
 impl<'a> PodIndex<'a> {
@@ -113,7 +114,7 @@ impl<'a> PodIndex<'a> {
             let namespace = doc.namespace.as_deref();
             for (key, value) in doc.pod_labels().into_iter().flatten() {
                 by_label
-                    .entry((namespace, key.as_str(), value))
+                    .entry((namespace, key, value))
                     .or_default()
                     .push(doc);
             }
@@ -122,16 +123,12 @@ impl<'a> PodIndex<'a> {
     }
 
     /// The workloads in `namespace` whose pods `selector` selects.
-    fn select(
-        &self,
-        namespace: Option<&str>,
-        selector: &serde_json::Map<String, Value>,
-    ) -> Vec<&'a Doc> {
+    fn select(&self, namespace: Option<&str>, selector: &Map) -> Vec<&'a Doc<'a>> {
         let Some((key, value)) = selector.iter().next() else {
             return Vec::new();
         };
         self.by_label
-            .get(&(namespace, key.as_str(), value))
+            .get(&(namespace, key, value))
             .into_iter()
             .flatten()
             .filter(|d| d.pod_labels().is_some_and(|l| selects(selector, l)))

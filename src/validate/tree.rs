@@ -1,0 +1,419 @@
+//! The rendered documents as the validator holds them: JSON values whose strings borrow the
+//! rendered text and whose collections live in an arena.
+//!
+//! Reading tens of thousands of documents into `serde_json::Value` costs more than rendering
+//! them: every key and string is its own allocation and every map a B-tree node sized for eleven
+//! entries. Here scalars point into the manifest they were read from, a collection is one slice
+//! of a bump arena (see [`bumpalo`]), and nothing needs dropping. The schema check runs on this
+//! form directly (it implements the jsonschema crate's representation traits), and the rules
+//! read it through the accessors `serde_json::Value` has.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bumpalo::Bump;
+use jsonschema::JsonType;
+use jsonschema::json::{Array, Json, Node, NodeIdentity, Object};
+use serde_json::Number;
+
+/// One JSON value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum Value<'a> {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(&'a str),
+    Array(&'a [Value<'a>]),
+    Object(Map<'a>),
+}
+
+/// A JSON object: its members sorted by key, each key once. Sorted members make equal objects
+/// equal member lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Map<'a>(&'a [(&'a str, Value<'a>)]);
+
+impl<'a> Map<'a> {
+    /// The object whose members are `stack[start..]`, moved off the stack into `arena`; `None`
+    /// when a key repeats.
+    pub fn from_stack(
+        stack: &mut Vec<(&'a str, Value<'a>)>,
+        start: usize,
+        arena: &'a Bump,
+    ) -> Option<Map<'a>> {
+        let members = &mut stack[start..];
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        if members.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
+        }
+        Some(Map(arena.alloc_slice_fill_iter(stack.drain(start..))))
+    }
+
+    /// The members `keep` answers true for, as a new object in `arena`.
+    pub fn filtered(&self, arena: &'a Bump, keep: impl Fn(&str, &Value<'a>) -> bool) -> Map<'a> {
+        let kept: Vec<_> = self.0.iter().filter(|(k, v)| keep(k, v)).cloned().collect();
+        Map(arena.alloc_slice_fill_iter(kept))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
+        // Most objects in a manifest have a handful of members: comparing each (lengths first)
+        // beats ordering them.
+        if self.0.len() <= 12 {
+            return self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        }
+        self.0
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The members in key order.
+    pub fn iter(&self) -> Members<'a> {
+        Members(self.0.iter())
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> {
+        self.0.iter().map(|(k, _)| *k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &'a Value<'a>> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl<'a> IntoIterator for &Map<'a> {
+    type Item = (&'a str, &'a Value<'a>);
+    type IntoIter = Members<'a>;
+
+    fn into_iter(self) -> Members<'a> {
+        self.iter()
+    }
+}
+
+/// The members of an object, in key order.
+pub struct Members<'a>(std::slice::Iter<'a, (&'a str, Value<'a>)>);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (*k, v))
+    }
+}
+
+impl<'a> Value<'a> {
+    /// The same value as `json`, its strings and collections copied into `arena`.
+    pub fn from_json(json: &serde_json::Value, arena: &'a Bump) -> Value<'a> {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(arena.alloc_str(s)),
+            serde_json::Value::Array(items) => Value::Array(
+                arena.alloc_slice_fill_iter(items.iter().map(|v| Value::from_json(v, arena))),
+            ),
+            // A serde_json map has each key once and in order already.
+            serde_json::Value::Object(map) => {
+                Value::Object(Map(arena
+                    .alloc_slice_fill_iter(map.iter().map(|(k, v)| {
+                        (&*arena.alloc_str(k), Value::from_json(v, arena))
+                    }))))
+            }
+        }
+    }
+
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
+        match self {
+            Value::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&'a [Value<'a>]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Map<'a>> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::String(_))
+    }
+
+    /// The same value as a `serde_json::Value`, for messages and comparisons.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::Array(items) => items.iter().map(Value::to_json).collect(),
+            Value::Object(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// `value["key"]`: the member, or null when there is none (as with `serde_json::Value`).
+impl<'a> std::ops::Index<&str> for Value<'a> {
+    type Output = Value<'a>;
+
+    fn index(&self, key: &str) -> &Value<'a> {
+        static NULL: Value<'static> = Value::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+/// Written as compact JSON, as `serde_json::Value` is.
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_json().fmt(f)
+    }
+}
+
+/// This representation, for the jsonschema crate.
+pub struct Tree;
+
+impl Json for Tree {
+    type Node<'a> = &'a Value<'a>;
+    type PreparedKey = String;
+    type StringBuffer = String;
+
+    // A lookup is a binary search over a short sorted list: about as dear as visiting a few
+    // members in order.
+    const KEYS_PER_LOOKUP: usize = 4;
+
+    fn prepare_key(key: &str) -> String {
+        key.to_owned()
+    }
+
+    fn with_string_node<T>(
+        _buffer: &mut String,
+        string: &str,
+        f: impl FnOnce(Self::Node<'_>) -> T,
+    ) -> T {
+        f(&Value::String(string))
+    }
+}
+
+impl<'a> Node<'a, Tree> for &'a Value<'a> {
+    type Object = &'a Map<'a>;
+    type Array = &'a [Value<'a>];
+    type Number = &'a Number;
+
+    fn as_object(&self) -> Option<&'a Map<'a>> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<&'a [Value<'a>]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn as_string(&self) -> Option<Cow<'a, str>> {
+        match self {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            _ => None,
+        }
+    }
+
+    fn as_number(&self) -> Option<&'a Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn as_boolean(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn json_type(&self) -> JsonType {
+        match self {
+            Value::Null => JsonType::Null,
+            Value::Bool(_) => JsonType::Boolean,
+            Value::Number(_) => JsonType::Number,
+            Value::String(_) => JsonType::String,
+            Value::Array(_) => JsonType::Array,
+            Value::Object(_) => JsonType::Object,
+        }
+    }
+
+    fn equals_value(&self, expected: &serde_json::Value) -> bool {
+        // `enum` and `const` mostly name strings: compare those without building a value.
+        match (self, expected) {
+            (Value::String(s), serde_json::Value::String(e)) => s == e,
+            (Value::String(_), _) | (_, serde_json::Value::String(_)) => false,
+            _ => jsonschema::json::cmp::equal(&self.to_json(), expected),
+        }
+    }
+
+    fn to_value(&self) -> Cow<'a, serde_json::Value> {
+        Cow::Owned(self.to_json())
+    }
+
+    fn identity(&self) -> Option<NodeIdentity> {
+        Some(NodeIdentity::new(
+            std::ptr::from_ref::<Value<'a>>(self) as usize
+        ))
+    }
+}
+
+impl<'a> Object<'a, Tree> for &'a Map<'a> {
+    type Node = &'a Value<'a>;
+    type MemberName = &'a str;
+    type MembersIter = Members<'a>;
+
+    fn len(&self) -> usize {
+        Map::len(self)
+    }
+
+    fn get(&self, key: &String) -> Option<&'a Value<'a>> {
+        Map::get(self, key)
+    }
+
+    fn members(&self) -> Members<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> Array<'a, Tree> for &'a [Value<'a>] {
+    type Node = &'a Value<'a>;
+    type ElementsIter = std::slice::Iter<'a, Value<'a>>;
+
+    fn len(&self) -> usize {
+        <[Value<'a>]>::len(self)
+    }
+
+    fn elements(&self) -> std::slice::Iter<'a, Value<'a>> {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Map, Value};
+    use bumpalo::Bump;
+
+    #[test]
+    fn converts_both_ways() {
+        let arena = Bump::new();
+        let json = serde_json::json!({"b": [1, -2, 1.5, "x", null, true], "a": {"c": {}}});
+        let tree = Value::from_json(&json, &arena);
+        assert_eq!(tree.to_json(), json);
+        assert_eq!(
+            tree.get("b").and_then(Value::as_array).map(<[_]>::len),
+            Some(6)
+        );
+        assert_eq!(tree.to_string(), json.to_string());
+        assert_eq!(
+            tree["a"]["c"],
+            Value::from_json(&serde_json::json!({}), &arena)
+        );
+        assert!(tree["nothing"]["deeper"].is_null());
+    }
+
+    #[test]
+    fn objects_refuse_repeated_keys_sort_and_filter() {
+        let arena = Bump::new();
+        let mut stack = vec![
+            ("x", Value::Null),
+            ("b", Value::Bool(true)),
+            ("a", Value::Null),
+        ];
+        let map = Map::from_stack(&mut stack, 1, &arena).unwrap();
+        assert_eq!(stack.len(), 1, "the members leave the stack");
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(map.contains_key("b") && !map.contains_key("c"));
+        assert_eq!(
+            map.filtered(&arena, |k, _| k != "a")
+                .keys()
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+        let mut stack = vec![("a", Value::Null), ("a", Value::Null)];
+        assert!(Map::from_stack(&mut stack, 0, &arena).is_none());
+    }
+
+    #[test]
+    fn large_objects_are_searched() {
+        let arena = Bump::new();
+        let keys: Vec<String> = (0..40).map(|i| format!("k{i:02}")).collect();
+        let mut stack: Vec<_> = keys
+            .iter()
+            .map(|k| (k.as_str(), Value::Bool(true)))
+            .collect();
+        let map = Map::from_stack(&mut stack, 0, &arena).unwrap();
+        assert!(keys.iter().all(|k| map.get(k) == Some(&Value::Bool(true))));
+        assert!(map.get("k40").is_none() && map.get("").is_none());
+    }
+}
