@@ -3,6 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::lint::LintArgs;
+use crate::commands::package::PackageArgs;
+use crate::commands::show::ShowArgs;
 use crate::commands::template::TemplateArgs;
 use crate::commands::values::ValuesArgs;
 
@@ -24,4 +26,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Print a chart's layered values, or with --explain where a key was set.
     Values(ValuesArgs),
+    /// Package a chart directory into a reproducible <name>-<version>.tgz.
+    Package(PackageArgs),
+    /// Print a chart's Chart.yaml, values.yaml or README (directory or .tgz).
+    Show(ShowArgs),
 }

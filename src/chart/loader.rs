@@ -57,8 +57,26 @@ pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
     }
 }
 
+/// The files of a chart directory as they are on disk (after `.helmignore`), relative to its
+/// root and sorted by path: what a package holds.
+pub fn dir_files(root: &Path, limits: Limits) -> Result<Vec<File>> {
+    let mut files = walk_dir(root, limits, true)?;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// The files of a gzipped tar chart as they are in the archive, relative to its top folder;
+/// `label` prefixes messages.
+pub fn archive_files(bytes: &[u8], label: &str, limits: Limits) -> Result<Vec<File>> {
+    read_archive(bytes, label, limits, true)
+}
+
 /// Walks a chart directory, returning its files relative to `root`.
 fn read_dir(root: &Path, limits: Limits) -> Result<Vec<File>> {
+    walk_dir(root, limits, false)
+}
+
+fn walk_dir(root: &Path, limits: Limits, raw: bool) -> Result<Vec<File>> {
     let rules = match std::fs::read(root.join(HELMIGNORE)) {
         Ok(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes)).map_err(Error::input)?,
         Err(_) => Rules::defaults(),
@@ -72,6 +90,7 @@ fn read_dir(root: &Path, limits: Limits) -> Result<Vec<File>> {
         limits,
         total: 0,
         files: Vec::new(),
+        raw,
     };
     walker.walk(root, "")?;
     Ok(walker.files)
@@ -83,6 +102,8 @@ struct Walker {
     limits: Limits,
     total: u64,
     files: Vec<File>,
+    /// Keep the bytes as they are (no byte-order mark removed).
+    raw: bool,
 }
 
 impl Walker {
@@ -153,9 +174,10 @@ impl Walker {
             )));
         }
         let data = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let data = if self.raw { data } else { strip_bom(data) };
         self.files.push(File {
             name: relative,
-            data: strip_bom(data),
+            data,
         });
         Ok(())
     }
@@ -175,6 +197,13 @@ fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Re
             "`{label}` nests chart archives more than {MAX_ARCHIVE_NESTING} deep"
         )));
     }
+    let files = read_archive(bytes, label, limits, false)?;
+    from_files(files, label.to_string(), limits, nesting)
+}
+
+/// The files of a gzipped tar chart, checked entry by entry against traversal, links and the
+/// size limits.
+fn read_archive(bytes: &[u8], label: &str, limits: Limits, raw: bool) -> Result<Vec<File>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(Error::input(format!(
             "`{}` is not a gzipped chart archive; pass a chart directory or a .tgz made by `package`",
@@ -197,7 +226,7 @@ fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Re
     for entry in entries {
         let mut entry = entry.map_err(|e| bad(format!("is not a valid archive: {e}")))?;
         let kind = entry.header().entry_type();
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let shown = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         match kind {
             tar::EntryType::Directory | tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {
                 continue;
@@ -205,25 +234,25 @@ fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Re
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
             tar::EntryType::Symlink => {
                 return Err(bad(format!(
-                    "contains a symbolic link `{raw}`; charts hold regular files only"
+                    "contains a symbolic link `{shown}`; charts hold regular files only"
                 )));
             }
             tar::EntryType::Link => {
                 return Err(bad(format!(
-                    "contains a hard link `{raw}`; charts hold regular files only"
+                    "contains a hard link `{shown}`; charts hold regular files only"
                 )));
             }
             _ => {
                 return Err(bad(format!(
-                    "contains `{raw}`, which is not a regular file"
+                    "contains `{shown}`, which is not a regular file"
                 )));
             }
         }
-        let name = entry_name(&raw).map_err(bad)?;
+        let name = entry_name(&shown).map_err(bad)?;
         let size = entry.header().size().unwrap_or(u64::MAX);
         if size > limits.per_file {
             return Err(bad(format!(
-                "holds `{raw}` of {size} bytes, more than the limit of {} per file",
+                "holds `{shown}` of {size} bytes, more than the limit of {} per file",
                 limits.per_file
             )));
         }
@@ -239,15 +268,13 @@ fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Re
                 limits.total
             )));
         }
-        files.push(File {
-            name,
-            data: strip_bom(data),
-        });
+        let data = if raw { data } else { strip_bom(data) };
+        files.push(File { name, data });
     }
     if files.is_empty() {
         return Err(bad("holds no files".into()));
     }
-    from_files(files, label.to_string(), limits, nesting)
+    Ok(files)
 }
 
 /// The path of an archive entry inside the chart: everything after the top folder.

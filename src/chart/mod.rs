@@ -5,6 +5,7 @@ pub mod glob;
 pub mod ignore;
 pub mod loader;
 pub mod metadata;
+pub mod package;
 
 pub use loader::{Limits, load};
 pub use metadata::Metadata;

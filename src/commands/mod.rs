@@ -1,5 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
 pub mod lint;
+pub mod package;
+pub mod show;
 pub mod template;
 pub mod values;
