@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::lint::LintArgs;
 use crate::commands::package::PackageArgs;
+use crate::commands::repo::RepoArgs;
 use crate::commands::show::ShowArgs;
 use crate::commands::template::TemplateArgs;
 use crate::commands::values::ValuesArgs;
@@ -30,4 +31,6 @@ pub enum Command {
     Package(PackageArgs),
     /// Print a chart's Chart.yaml, values.yaml or README (directory or .tgz).
     Show(ShowArgs),
+    /// Chart repositories: `repo index DIR` writes Helm's index.yaml.
+    Repo(RepoArgs),
 }

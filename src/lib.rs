@@ -24,5 +24,6 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Values(args) => commands::values::run(&args),
         cli::Command::Package(args) => commands::package::run(&args),
         cli::Command::Show(args) => commands::show::run(&args),
+        cli::Command::Repo(args) => commands::repo::run(&args),
     }
 }

@@ -6,6 +6,7 @@ pub mod ignore;
 pub mod loader;
 pub mod metadata;
 pub mod package;
+pub mod repo;
 
 pub use loader::{Limits, load};
 pub use metadata::Metadata;

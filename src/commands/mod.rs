@@ -2,6 +2,7 @@
 
 pub mod lint;
 pub mod package;
+pub mod repo;
 pub mod show;
 pub mod template;
 pub mod values;

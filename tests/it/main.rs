@@ -8,4 +8,5 @@ mod corpus;
 mod differential;
 mod hostile;
 mod lint;
+mod packaging;
 mod root_chart;

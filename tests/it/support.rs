@@ -110,3 +110,65 @@ pub fn tool(env: &str, relative: &str) -> PathBuf {
     );
     path
 }
+
+/// A loopback HTTP server for static files: GET and HEAD of the files under a folder, 404 for
+/// anything else. It serves until the test process ends.
+pub struct FileServer {
+    pub url: String,
+}
+
+impl FileServer {
+    pub fn start(root: &Path) -> FileServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let root = root.clone();
+                std::thread::spawn(move || serve_file(stream, &root));
+            }
+        });
+        FileServer { url }
+    }
+}
+
+fn serve_file(mut stream: std::net::TcpStream, root: &Path) {
+    use std::io::{BufRead, BufReader};
+    let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    // Skip the headers.
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        line.clear();
+    }
+    let mut parts = request.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let path = target
+        .split('?')
+        .next()
+        .unwrap_or("/")
+        .trim_start_matches('/');
+    let file = (!path.split('/').any(|p| p == ".."))
+        .then(|| std::fs::read(root.join(path)).ok())
+        .flatten();
+    let response = match file {
+        Some(body) => {
+            let mut head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            if method != "HEAD" {
+                head.extend(body);
+            }
+            head
+        }
+        None => {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        }
+    };
+    let _ = stream.write_all(&response);
+}
