@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::lint::LintArgs;
+use crate::commands::oci::{PullArgs, PushArgs, RegistryArgs};
 use crate::commands::package::PackageArgs;
 use crate::commands::repo::RepoArgs;
 use crate::commands::show::ShowArgs;
@@ -33,4 +34,10 @@ pub enum Command {
     Show(ShowArgs),
     /// Chart repositories: `repo index DIR` writes Helm's index.yaml.
     Repo(RepoArgs),
+    /// Push a chart archive to an OCI registry (as `helm push` does).
+    Push(PushArgs),
+    /// Pull a chart from an OCI registry, every digest checked.
+    Pull(PullArgs),
+    /// Log in to or out of an OCI registry.
+    Registry(RegistryArgs),
 }

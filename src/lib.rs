@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod oci;
 pub mod render;
 pub mod validate;
 pub mod values;
@@ -25,5 +26,8 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Package(args) => commands::package::run(&args),
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repo(args) => commands::repo::run(&args),
+        cli::Command::Push(args) => commands::oci::push(&args),
+        cli::Command::Pull(args) => commands::oci::pull(&args),
+        cli::Command::Registry(args) => commands::oci::registry(&args),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
 pub mod lint;
+pub mod oci;
 pub mod package;
 pub mod repo;
 pub mod show;

@@ -1,0 +1,326 @@
+//! `aether-chart push`, `pull` and `registry login|logout`: charts in OCI registries.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::chart::package::write_atomically;
+use crate::chart::{Limits, Metadata, loader};
+use crate::error::{Error, Result};
+use crate::oci::credentials::{self, Credentials};
+use crate::oci::{self, Client, PushedChart, Reference, TlsOptions};
+use crate::version::Constraint;
+
+/// Arguments of `push`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PushArgs {
+    /// The chart archive (made by `aether-chart package` or `helm package`).
+    #[arg(value_name = "CHART.tgz")]
+    pub chart: PathBuf,
+    /// Where to push: oci://HOST[:PORT]/PATH; the chart goes to PATH/<name>:<version>.
+    #[arg(value_name = "REMOTE")]
+    pub remote: String,
+    #[command(flatten)]
+    pub tls: TlsOptions,
+}
+
+/// Arguments of `pull`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PullArgs {
+    /// The chart: oci://HOST[:PORT]/PATH/NAME (a :TAG or @DIGEST may follow).
+    #[arg(value_name = "CHART")]
+    pub chart: String,
+    /// The version: exact, or a range such as ^1.2 or >=1.0 <2 (default: the newest).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Where to write the archive (or, with --untar, the chart folder).
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub destination: PathBuf,
+    /// Unpack the chart into DIR/<name> instead of keeping the archive.
+    #[arg(long)]
+    pub untar: bool,
+    #[command(flatten)]
+    pub tls: TlsOptions,
+}
+
+/// Arguments of `registry`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub command: RegistryCommand,
+}
+
+/// The `registry` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RegistryCommand {
+    /// Check credentials against a registry and store them.
+    Login(LoginArgs),
+    /// Forget the stored credentials of a registry.
+    Logout(LogoutArgs),
+}
+
+/// Arguments of `registry login`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginArgs {
+    /// The registry: HOST[:PORT].
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    #[arg(short, long)]
+    pub username: String,
+    /// The password (prefer --password-stdin: arguments show in process lists).
+    #[arg(short, long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub tls: TlsOptions,
+}
+
+/// Arguments of `registry logout`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogoutArgs {
+    /// The registry: HOST[:PORT].
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// The registry credentials file (default: Helm's registry/config.json).
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
+}
+
+fn client(host: &str, tls: &TlsOptions) -> Result<Client> {
+    let path = credentials::config_path(tls.registry_config.as_deref());
+    Client::new(host, tls, credentials::load(&path, host)?)
+}
+
+/// Runs `push`.
+pub fn push(args: &PushArgs) -> Result<u8> {
+    let target = Reference::parse(&args.remote, "the push target")?;
+    if target.tag.is_some() || target.digest.is_some() {
+        return Err(Error::usage(format!(
+            "the push target `{}` names a tag; push to oci://HOST/PATH and the chart's name and version are added",
+            args.remote
+        )));
+    }
+    let chart = PushedChart::read(&args.chart, Limits::default())?;
+    let chart_yaml = chart_yaml_mapping(&chart.archive, &args.chart)?;
+    let reference = target.child(&chart.name)?;
+    let tag = oci::tag_of(&chart.version);
+    let manifest = chart.manifest(&chart.annotations(&chart_yaml));
+    let mut client = client(&reference.host, &args.tls)?;
+    let repository = &reference.repository;
+    client.push_blob(repository, &chart.archive, &oci::digest(&chart.archive))?;
+    if let Some(prov) = &chart.prov {
+        client.push_blob(repository, prov, &oci::digest(prov))?;
+    }
+    client.push_blob(repository, &chart.config, &oci::digest(&chart.config))?;
+    client.push_manifest(repository, &tag, &manifest)?;
+    println!("Pushed: {}/{}:{tag}", reference.host, repository);
+    println!("Digest: {}", oci::digest(&manifest));
+    Ok(0)
+}
+
+fn chart_yaml_mapping(archive: &[u8], path: &std::path::Path) -> Result<serde_yaml::Mapping> {
+    let label = format!("{}:", path.display());
+    let files = loader::archive_files(archive, &label, Limits::default())?;
+    let file = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| Error::input(format!("`{}` holds no Chart.yaml", path.display())))?;
+    serde_yaml::from_slice(&file.data)
+        .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))
+}
+
+/// Runs `pull`.
+pub fn pull(args: &PullArgs) -> Result<u8> {
+    let reference = Reference::parse(&args.chart, "the chart")?;
+    if reference.repository.is_empty() {
+        return Err(Error::usage(format!(
+            "`{}` names no chart; write oci://HOST/PATH/NAME",
+            args.chart
+        )));
+    }
+    let mut client = client(&reference.host, &args.tls)?;
+    let repository = reference.repository.clone();
+    let wanted = match (&reference.digest, &reference.tag, &args.version) {
+        (Some(digest), _, _) => digest.clone(),
+        (None, Some(tag), None) => tag.clone(),
+        (None, Some(_), Some(_)) => {
+            return Err(Error::usage(format!(
+                "`{}` names a tag and --version names a version; give one",
+                args.chart
+            )));
+        }
+        (None, None, version) => resolve(&mut client, &repository, version.as_deref())?,
+    };
+    let (manifest_bytes, manifest_digest) = client.manifest(&repository, &wanted)?;
+    let manifest: oci::Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        Error::input(format!(
+            "the manifest of {}:{wanted} is not a chart manifest: {e}",
+            reference.display()
+        ))
+    })?;
+    if manifest.config.media_type != oci::CONFIG_MEDIA_TYPE {
+        return Err(Error::input(format!(
+            "{}:{wanted} is not a Helm chart (its config is `{}`)",
+            reference.display(),
+            manifest.config.media_type
+        )));
+    }
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| {
+            l.media_type == oci::CHART_MEDIA_TYPE || l.media_type == oci::LEGACY_CHART_MEDIA_TYPE
+        })
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{}:{wanted} has no chart layer",
+                reference.display()
+            ))
+        })?;
+    let limits = Limits::default();
+    // Compressed data is at most a little larger than what it holds.
+    let archive = client.blob(
+        &repository,
+        layer,
+        limits.total + limits.total / 8 + (1 << 20),
+    )?;
+    let label = format!("{}:", reference.display());
+    let files = loader::archive_files(&archive, &label, limits)?;
+    let chart_yaml = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| Error::input(format!("{} holds no Chart.yaml", reference.display())))?;
+    let metadata = Metadata::parse(&chart_yaml.data, &format!("{label}Chart.yaml"))?;
+    if args.untar {
+        untar(&args.destination, &metadata.name, &files)?;
+    } else {
+        write_atomically(
+            &args.destination,
+            &format!("{}-{}.tgz", metadata.name, metadata.version),
+            &archive,
+        )?;
+    }
+    println!(
+        "Pulled: {}:{}",
+        reference.display(),
+        oci::tag_of(&metadata.version)
+    );
+    println!("Digest: {manifest_digest}");
+    Ok(0)
+}
+
+/// The tag for `version`: itself when exact, else the newest tag in the range (the newest of
+/// all without one).
+fn resolve(client: &mut Client, repository: &str, version: Option<&str>) -> Result<String> {
+    if let Some(v) = version
+        && semver::Version::parse(v).is_ok()
+    {
+        return Ok(oci::tag_of(v));
+    }
+    let constraint = version
+        .map(|v| Constraint::parse(v).map_err(|e| Error::usage(format!("--version: {e}"))))
+        .transpose()?;
+    let tags = client.tags(repository)?;
+    tags.iter()
+        .filter_map(|t| {
+            semver::Version::parse(&oci::version_of(t))
+                .ok()
+                .map(|v| (v, t))
+        })
+        .filter(|(v, _)| constraint.as_ref().is_none_or(|c| c.matches(v)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| {
+            Error::input(format!(
+                "no version of {repository} satisfies `{}` (tags: {})",
+                version.unwrap_or("any"),
+                if tags.is_empty() {
+                    "none".to_string()
+                } else {
+                    tags.join(", ")
+                }
+            ))
+        })
+}
+
+/// Writes the chart's files to `dir/name`, through a temporary folder renamed at the end.
+fn untar(dir: &std::path::Path, name: &str, files: &[crate::chart::File]) -> Result<()> {
+    let target = dir.join(name);
+    if target.exists() {
+        return Err(Error::input(format!(
+            "`{}` exists already; remove it or pull into another --destination",
+            target.display()
+        )));
+    }
+    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let written = (|| -> std::io::Result<()> {
+        for file in files {
+            // Names were checked when the archive was read: relative, no `..`, no links.
+            let path = temp.join(&file.name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, &file.data)?;
+        }
+        std::fs::rename(&temp, &target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&temp);
+        return Err(Error::io("unpack the chart into", &target, e));
+    }
+    Ok(())
+}
+
+/// Runs `registry`.
+pub fn registry(args: &RegistryArgs) -> Result<u8> {
+    match &args.command {
+        RegistryCommand::Login(login) => {
+            let password = match (&login.password, login.password_stdin) {
+                (Some(p), _) => p.clone(),
+                (None, true) => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .take(64 * 1024)
+                        .read_to_string(&mut text)
+                        .map_err(|e| {
+                            Error::input(format!("cannot read the password from stdin: {e}"))
+                        })?;
+                    text.trim_end_matches(['\n', '\r']).to_string()
+                }
+                (None, false) => {
+                    return Err(Error::usage(
+                        "give the password with --password-stdin (or --password)",
+                    ));
+                }
+            };
+            let credentials = Credentials {
+                username: login.username.clone(),
+                password,
+            };
+            let mut client = Client::new(&login.host, &login.tls, Some(credentials.clone()))?;
+            client.ping()?;
+            let path = credentials::config_path(login.tls.registry_config.as_deref());
+            credentials::store(&path, &login.host, &credentials)?;
+            println!("Login Succeeded");
+            Ok(0)
+        }
+        RegistryCommand::Logout(logout) => {
+            let path = credentials::config_path(logout.registry_config.as_deref());
+            if !credentials::remove(&path, &logout.host)? {
+                return Err(Error::input(format!(
+                    "not logged in to {} (no credentials in `{}`)",
+                    logout.host,
+                    path.display()
+                )));
+            }
+            println!("Removing login credentials for {}", logout.host);
+            Ok(0)
+        }
+    }
+}

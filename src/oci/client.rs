@@ -1,0 +1,690 @@
+//! The distribution protocol, as much as charts need: blobs and manifests up and down, tags,
+//! and the registry's authentication (HTTP basic, or a bearer token fetched from the realm its
+//! `WWW-Authenticate` challenge names). Dropped connections and 5xx answers are retried a few
+//! times with growing pauses; every other failure is an error that names the registry.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest as _, Sha256};
+
+use super::credentials::Credentials;
+use super::{Descriptor, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
+use crate::chart::repo::hex;
+use crate::error::{Error, Result};
+
+/// How the connection to a registry is made (Helm's flags of the same names).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TlsOptions {
+    /// Speak plain HTTP to the registry (a local or test registry).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Accept any server certificate (do not use outside tests).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Trust the certificate authorities in this PEM file (instead of the built-in roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM); needs --key-file.
+    #[arg(long, value_name = "FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// The registry credentials file (default: Helm's registry/config.json).
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
+}
+
+/// Pauses before the second, third and fourth attempt of a request.
+const BACKOFF: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_millis(1000),
+    Duration::from_millis(3000),
+];
+
+/// Upload pieces for blobs larger than this go up in this size, with progress between them.
+const CHUNK: usize = 8 * 1024 * 1024;
+
+/// A connection to one registry.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    host: String,
+    credentials: Option<Credentials>,
+    /// The `Authorization` header that worked, and the scope it was fetched for.
+    authorization: Option<(String, String)>,
+    progress: bool,
+}
+
+enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+}
+
+impl Client {
+    /// A client for `host` (`host[:port]`).
+    pub fn new(host: &str, tls: &TlsOptions, credentials: Option<Credentials>) -> Result<Client> {
+        let mut builder =
+            ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
+        if let Some(ca) = &tls.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| Error::io("read the CA file", ca, e))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::usage(format!(
+                    "--ca-file `{}` holds no PEM certificate",
+                    ca.display()
+                )));
+            }
+            builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+            let chain_pem = std::fs::read(cert)
+                .map_err(|e| Error::io("read the client certificate", cert, e))?;
+            let chain: Vec<_> = ureq::tls::parse_pem(&chain_pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            let key_pem =
+                std::fs::read(key).map_err(|e| Error::io("read the client key", key, e))?;
+            let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
+                Error::usage(format!(
+                    "--key-file `{}` holds no usable key: {e}",
+                    key.display()
+                ))
+            })?;
+            if chain.is_empty() {
+                return Err(Error::usage(format!(
+                    "--cert-file `{}` holds no PEM certificate",
+                    cert.display()
+                )));
+            }
+            builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(builder.build())
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .max_redirects(5)
+            .build();
+        let scheme = if tls.plain_http { "http" } else { "https" };
+        Ok(Client {
+            agent: config.new_agent(),
+            base: format!("{scheme}://{host}"),
+            host: host.to_string(),
+            credentials,
+            authorization: None,
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        })
+    }
+
+    /// One request with authentication and retries; `scope` is the token scope it needs.
+    fn call(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        scope: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut authenticated = false;
+        let mut attempt = 0;
+        loop {
+            let authorization = self
+                .authorization
+                .as_ref()
+                .filter(|(_, s)| s == scope || s.is_empty() && scope.is_empty())
+                .map(|(h, _)| h.clone());
+            let result = self.send(&method, url, headers, body, authorization.as_deref());
+            let retry = match result {
+                Ok(response) if response.status() == 401 && !authenticated => {
+                    let challenge = response
+                        .headers()
+                        .get("www-authenticate")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    self.authenticate(&challenge, scope)?;
+                    authenticated = true;
+                    continue;
+                }
+                Ok(response) if response.status().is_server_error() || response.status() == 429 => {
+                    format!("answered {}", response.status())
+                }
+                Ok(response) => return Ok(response),
+                Err(e) => e.to_string(),
+            };
+            if attempt == BACKOFF.len() {
+                return Err(Error::input(format!(
+                    "the registry {} {retry} ({} attempts); check that it is running and reachable",
+                    self.host,
+                    attempt + 1
+                )));
+            }
+            std::thread::sleep(BACKOFF[attempt]);
+            attempt += 1;
+        }
+    }
+
+    fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        authorization: Option<&str>,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        macro_rules! with_headers {
+            ($request:expr) => {{
+                let mut request = $request;
+                for (k, v) in headers {
+                    request = request.header(*k, *v);
+                }
+                if let Some(a) = authorization {
+                    request = request.header("Authorization", a);
+                }
+                request
+            }};
+        }
+        match method {
+            Method::Get => with_headers!(self.agent.get(url)).call(),
+            Method::Head => with_headers!(self.agent.head(url)).call(),
+            Method::Post => with_headers!(self.agent.post(url)).send(body.unwrap_or_default()),
+            Method::Put => with_headers!(self.agent.put(url)).send(body.unwrap_or_default()),
+            Method::Patch => with_headers!(self.agent.patch(url)).send(body.unwrap_or_default()),
+        }
+    }
+
+    /// Answers a `WWW-Authenticate` challenge: basic credentials, or a bearer token from the
+    /// realm.
+    fn authenticate(&mut self, challenge: &str, scope: &str) -> Result<()> {
+        let (scheme, params) = parse_challenge(challenge);
+        let login_hint = format!("run `aether-chart registry login {}`", self.host);
+        match scheme.as_str() {
+            "basic" => {
+                let Some(c) = &self.credentials else {
+                    return Err(Error::input(format!(
+                        "the registry {} needs credentials (401); {login_hint}",
+                        self.host
+                    )));
+                };
+                let header = format!(
+                    "Basic {}",
+                    STANDARD.encode(format!("{}:{}", c.username, c.password))
+                );
+                self.authorization = Some((header, scope.to_string()));
+                Ok(())
+            }
+            "bearer" => {
+                let realm = params.get("realm").cloned().ok_or_else(|| {
+                    Error::input(format!(
+                        "the registry {} asked for a bearer token without naming a realm",
+                        self.host
+                    ))
+                })?;
+                let mut query = Vec::new();
+                if let Some(service) = params.get("service") {
+                    query.push(format!("service={}", encode(service)));
+                }
+                if !scope.is_empty() {
+                    query.push(format!("scope={}", encode(scope)));
+                }
+                let url = if query.is_empty() {
+                    realm.clone()
+                } else {
+                    format!(
+                        "{realm}{}{}",
+                        if realm.contains('?') { '&' } else { '?' },
+                        query.join("&")
+                    )
+                };
+                let mut request = self.agent.get(&url);
+                if let Some(c) = &self.credentials {
+                    request = request.header(
+                        "Authorization",
+                        format!(
+                            "Basic {}",
+                            STANDARD.encode(format!("{}:{}", c.username, c.password))
+                        ),
+                    );
+                }
+                let mut response = request.call().map_err(|e| {
+                    Error::input(format!("cannot reach the token service {realm}: {e}"))
+                })?;
+                match response.status().as_u16() {
+                    200 => {}
+                    401 | 403 => {
+                        return Err(Error::input(format!(
+                            "the token service of {} refused the credentials ({}); {login_hint}",
+                            self.host,
+                            response.status()
+                        )));
+                    }
+                    other => {
+                        return Err(Error::input(format!(
+                            "the token service {realm} answered {other}"
+                        )));
+                    }
+                }
+                let token: serde_json::Value = response
+                    .body_mut()
+                    .with_config()
+                    .limit(1024 * 1024)
+                    .read_to_vec()
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .ok_or_else(|| {
+                        Error::input(format!("the token service {realm} sent no JSON token"))
+                    })?;
+                let token = token
+                    .get("token")
+                    .or_else(|| token.get("access_token"))
+                    .and_then(|t| t.as_str())
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| {
+                        Error::input(format!("the token service {realm} sent no token"))
+                    })?;
+                self.authorization = Some((format!("Bearer {token}"), scope.to_string()));
+                Ok(())
+            }
+            _ => Err(Error::input(format!(
+                "the registry {} needs authentication this client does not speak (`{challenge}`)",
+                self.host
+            ))),
+        }
+    }
+
+    /// Fails with a message naming the registry and what to do for an unexpected answer.
+    fn check(&self, response: &ureq::http::Response<ureq::Body>, what: &str) -> Result<()> {
+        let status = response.status().as_u16();
+        let message = match status {
+            200..=299 => return Ok(()),
+            401 => format!(
+                "the registry {} refused the credentials for {what} (401); run `aether-chart registry login {}`",
+                self.host, self.host
+            ),
+            403 => format!(
+                "the registry {} denies {what} (403): the account lacks permission",
+                self.host
+            ),
+            404 => format!("{what}: not found in the registry {} (404)", self.host),
+            other => format!("the registry {} answered {other} to {what}", self.host),
+        };
+        Err(Error::input(message))
+    }
+
+    /// Checks the registry and the credentials (`GET /v2/`).
+    pub fn ping(&mut self) -> Result<()> {
+        let url = format!("{}/v2/", self.base);
+        let response = self.call(Method::Get, &url, &[], None, "")?;
+        self.check(&response, "logging in")
+    }
+
+    /// Uploads a blob unless the registry has it already.
+    pub fn push_blob(&mut self, repository: &str, bytes: &[u8], digest: &str) -> Result<()> {
+        let scope = format!("repository:{repository}:pull,push");
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
+        let response = self.call(Method::Head, &url, &[], None, &scope)?;
+        if response.status() == 200 {
+            return Ok(());
+        }
+        // A dropped connection mid-upload leaves a dead session: start the upload over.
+        let mut last = None;
+        for _ in 0..=BACKOFF.len() {
+            match self.upload(repository, bytes, digest, &scope) {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one attempt"))
+    }
+
+    fn upload(&mut self, repository: &str, bytes: &[u8], digest: &str, scope: &str) -> Result<()> {
+        let what = format!("uploading {digest} to {repository}");
+        let start = format!("{}/v2/{repository}/blobs/uploads/", self.base);
+        let response = self.call(
+            Method::Post,
+            &start,
+            &[("Content-Length", "0")],
+            Some(&[]),
+            scope,
+        )?;
+        self.check(&response, &what)?;
+        let mut location = self.location(&response, &what)?;
+        let began = Instant::now();
+        let mut sent = 0;
+        // Large blobs go up in pieces (progress shows between them); the last piece, or a small
+        // blob whole, goes with the closing PUT.
+        while bytes.len() - sent > CHUNK {
+            let piece = &bytes[sent..sent + CHUNK];
+            let range = format!("{}-{}", sent, sent + piece.len() - 1);
+            let response = self.call(
+                Method::Patch,
+                &location,
+                &[
+                    ("Content-Type", "application/octet-stream"),
+                    ("Content-Range", &range),
+                ],
+                Some(piece),
+                scope,
+            )?;
+            self.check(&response, &what)?;
+            location = self.location(&response, &what)?;
+            sent += piece.len();
+            self.report("Pushing", sent as u64, bytes.len() as u64, began);
+        }
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{separator}digest={}", encode(digest));
+        let response = self.call(
+            Method::Put,
+            &url,
+            &[("Content-Type", "application/octet-stream")],
+            Some(&bytes[sent..]),
+            scope,
+        )?;
+        self.check(&response, &what)?;
+        self.report("Pushed", bytes.len() as u64, bytes.len() as u64, began);
+        Ok(())
+    }
+
+    /// The absolute upload URL a response points to.
+    fn location(&self, response: &ureq::http::Response<ureq::Body>, what: &str) -> Result<String> {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "the registry {} gave no upload location for {what}",
+                    self.host
+                ))
+            })?;
+        Ok(
+            if location.starts_with("http://") || location.starts_with("https://") {
+                location.to_string()
+            } else {
+                format!("{}{}", self.base, location)
+            },
+        )
+    }
+
+    /// Stores a manifest under `tag`; returns its digest.
+    pub fn push_manifest(&mut self, repository: &str, tag: &str, manifest: &[u8]) -> Result<()> {
+        let scope = format!("repository:{repository}:pull,push");
+        let url = format!("{}/v2/{repository}/manifests/{tag}", self.base);
+        let response = self.call(
+            Method::Put,
+            &url,
+            &[("Content-Type", MANIFEST_MEDIA_TYPE)],
+            Some(manifest),
+            &scope,
+        )?;
+        self.check(&response, &format!("{repository}:{tag}"))
+    }
+
+    /// The manifest at `reference` (a tag or digest) and its digest, checked against the
+    /// digest asked for and the one the registry states.
+    pub fn manifest(&mut self, repository: &str, reference: &str) -> Result<(Vec<u8>, String)> {
+        let scope = format!("repository:{repository}:pull");
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
+        let mut response = self.call(
+            Method::Get,
+            &url,
+            &[("Accept", MANIFEST_MEDIA_TYPE)],
+            None,
+            &scope,
+        )?;
+        let what = format!("{}/{repository}:{reference}", self.host);
+        self.check(&response, &what)?;
+        let stated = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_MANIFEST_BYTES)
+            .read_to_vec()
+            .map_err(|e| Error::input(format!("cannot read the manifest of {what}: {e}")))?;
+        let actual = super::digest(&bytes);
+        for expected in [
+            stated,
+            reference
+                .starts_with("sha256:")
+                .then(|| reference.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if expected != actual {
+                return Err(Error::input(format!(
+                    "the manifest of {what} has digest {actual}, not {expected}: refusing it"
+                )));
+            }
+        }
+        Ok((bytes, actual))
+    }
+
+    /// A blob, read under `limit` bytes and checked against its descriptor's size and digest.
+    pub fn blob(
+        &mut self,
+        repository: &str,
+        descriptor: &Descriptor,
+        limit: u64,
+    ) -> Result<Vec<u8>> {
+        if descriptor.size > limit {
+            return Err(Error::input(format!(
+                "{repository}: the blob {} is {} bytes, more than the limit of {limit}",
+                descriptor.digest, descriptor.size
+            )));
+        }
+        let mut pauses = BACKOFF.iter();
+        loop {
+            match self.fetch_blob(repository, descriptor) {
+                Ok(bytes) => return Ok(bytes),
+                // A dropped connection mid-download: fetch it again, a few times.
+                Err(Fetch::Interrupted(e)) => match pauses.next() {
+                    Some(pause) => std::thread::sleep(*pause),
+                    None => return Err(e),
+                },
+                Err(Fetch::Fatal(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn fetch_blob(
+        &mut self,
+        repository: &str,
+        descriptor: &Descriptor,
+    ) -> std::result::Result<Vec<u8>, Fetch> {
+        let scope = format!("repository:{repository}:pull");
+        let url = format!("{}/v2/{repository}/blobs/{}", self.base, descriptor.digest);
+        let what = format!("{}/{repository}@{}", self.host, descriptor.digest);
+        let response = self
+            .call(Method::Get, &url, &[], None, &scope)
+            .map_err(Fetch::Fatal)?;
+        self.check(&response, &what).map_err(Fetch::Fatal)?;
+        let mut reader = response
+            .into_body()
+            .into_with_config()
+            .limit(descriptor.size + 1)
+            .reader();
+        let mut bytes = Vec::with_capacity(descriptor.size.min(64 << 20) as usize);
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 256 * 1024];
+        let began = Instant::now();
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(Fetch::Interrupted(Error::input(format!(
+                        "the download of {what} broke off after {} of {} bytes: {e}",
+                        bytes.len(),
+                        descriptor.size
+                    ))));
+                }
+            };
+            if bytes.len() + n > descriptor.size as usize {
+                return Err(Fetch::Fatal(Error::input(format!(
+                    "{what} is longer than the {} bytes its manifest states: refusing it",
+                    descriptor.size
+                ))));
+            }
+            hasher.update(&buffer[..n]);
+            bytes.extend_from_slice(&buffer[..n]);
+            self.report("Pulling", bytes.len() as u64, descriptor.size, began);
+        }
+        if bytes.len() as u64 != descriptor.size {
+            return Err(Fetch::Interrupted(Error::input(format!(
+                "the download of {what} ended after {} of {} bytes",
+                bytes.len(),
+                descriptor.size
+            ))));
+        }
+        let actual = format!("sha256:{}", hex(&hasher.finalize()));
+        if actual != descriptor.digest {
+            return Err(Fetch::Fatal(Error::input(format!(
+                "{what} has digest {actual}, not the {} its manifest states: refusing it",
+                descriptor.digest
+            ))));
+        }
+        Ok(bytes)
+    }
+
+    /// Every tag of a repository (following the registry's pages).
+    pub fn tags(&mut self, repository: &str) -> Result<Vec<String>> {
+        let scope = format!("repository:{repository}:pull");
+        let mut url = format!("{}/v2/{repository}/tags/list?n=1000", self.base);
+        let mut tags = Vec::new();
+        for _ in 0..100 {
+            let mut response = self.call(Method::Get, &url, &[], None, &scope)?;
+            self.check(&response, &format!("{}/{repository}", self.host))?;
+            let next = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| {
+                    l.split_once('<')?
+                        .1
+                        .split_once('>')
+                        .map(|(u, _)| u.to_string())
+                });
+            let page: serde_json::Value = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_MANIFEST_BYTES)
+                .read_to_vec()
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| Error::input(format!("the tag list of {repository} is not JSON")))?;
+            tags.extend(
+                page.get("tags")
+                    .and_then(|t| t.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str().map(str::to_string)),
+            );
+            match next {
+                Some(next) if next.starts_with('/') => url = format!("{}{next}", self.base),
+                _ => return Ok(tags),
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Progress on a terminal, for transfers that take longer than a second.
+    fn report(&self, verb: &str, done: u64, total: u64, began: Instant) {
+        if self.progress && began.elapsed() > Duration::from_secs(1) {
+            let mb = |b: u64| b as f64 / 1e6;
+            eprint!("\r{verb} {:.1} / {:.1} MB", mb(done), mb(total));
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+enum Fetch {
+    Interrupted(Error),
+    Fatal(Error),
+}
+
+/// `Bearer realm="...",service="..."` as the scheme (lower case) and its parameters.
+fn parse_challenge(header: &str) -> (String, std::collections::BTreeMap<String, String>) {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    let mut params = std::collections::BTreeMap::new();
+    let mut rest = rest.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            }
+        } else {
+            after.split_once(',').unwrap_or((after, ""))
+        };
+        params.insert(key, value.to_string());
+        rest = remaining.trim_start().trim_start_matches(',').trim_start();
+    }
+    (scheme.to_ascii_lowercase(), params)
+}
+
+/// Percent-encoding for a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode, parse_challenge};
+
+    #[test]
+    fn challenges() {
+        let (scheme, params) = parse_challenge(
+            r#"Bearer realm="http://127.0.0.1:1/token",service="registry",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(scheme, "bearer");
+        assert_eq!(params["realm"], "http://127.0.0.1:1/token");
+        assert_eq!(params["scope"], "repository:a/b:pull,push");
+        assert_eq!(
+            parse_challenge(r#"Basic realm="Registry Realm""#).0,
+            "basic"
+        );
+        assert_eq!(
+            encode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+    }
+}
