@@ -9,4 +9,5 @@ mod differential;
 mod hostile;
 mod lint;
 mod packaging;
+mod registry;
 mod root_chart;

@@ -1,0 +1,674 @@
+//! `push`, `pull` and `registry login|logout` against a real registry (Debian's
+//! docker-registry, CNCF Distribution 2.8) on 127.0.0.1, and Helm 4 on the other side: what one
+//! pushes the other pulls, byte for byte and digest for digest. Faults a real registry will not
+//! produce on demand (5xx, a connection dropped mid-download) come from a scripted loopback
+//! server.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::{Run, bin, repo_root, run_program_with_env, tool};
+
+/// A docker-registry process with its own storage, stopped on drop.
+struct Registry {
+    child: Child,
+    host: String,
+    storage: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry; with `htpasswd`, basic auth for that user and password.
+    fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = dir.path().join("storage");
+        let port = free_port();
+        let auth = match htpasswd {
+            None => String::new(),
+            Some((user, password)) => {
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", user, password])
+                    .output()
+                    .expect("htpasswd (apache2-utils) is needed: run `bash scripts/test.sh`");
+                assert!(out.status.success());
+                std::fs::write(dir.path().join("htpasswd"), out.stdout).unwrap();
+                format!(
+                    "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                    dir.path().join("htpasswd").display()
+                )
+            }
+        };
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            storage.display()
+        );
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let program =
+            std::env::var_os("AETHER_DOCKER_REGISTRY").unwrap_or("docker-registry".into());
+        let child = Command::new(&program)
+            .args(["serve", dir.path().join("config.yml").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is needed: run `bash scripts/test.sh` (it installs it)");
+        let host = format!("127.0.0.1:{port}");
+        for _ in 0..100 {
+            if TcpStream::connect(&host).is_ok() {
+                return Registry {
+                    child,
+                    host,
+                    storage,
+                    _dir: dir,
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("docker-registry did not start on {host}");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("oci://{}/{path}", self.host)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Helm and aether-chart share one credentials file and Helm's homes.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn vars(&self) -> Vec<(&'static str, PathBuf)> {
+        ["HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"]
+            .iter()
+            .map(|k| (*k, self.dir.path().join(k)))
+            .chain([(
+                "HELM_REGISTRY_CONFIG",
+                self.dir.path().join("registry.json"),
+            )])
+            .collect()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn ours(&self, args: &[&str]) -> Run {
+        self.ours_with_stdin(args, None)
+    }
+
+    fn ours_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_program_with_env(&bin(), self.dir.path(), &args, stdin, &self.vars())
+    }
+
+    fn helm(&self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_program_with_env(
+            &tool("AETHER_HELM", "bin/helm"),
+            self.dir.path(),
+            &args,
+            None,
+            &self.vars(),
+        )
+    }
+}
+
+fn ok(run: Run) -> Run {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run
+}
+
+fn failed(run: &Run, expect: &str) {
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(expect),
+        "expected `{expect}` in:\n{}",
+        run.stderr
+    );
+}
+
+/// `Digest: sha256:...` from push or pull output (Helm prints it on stderr).
+fn digest_of(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .chain(run.stderr.lines())
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("no digest in {}", run.stdout))
+        .to_string()
+}
+
+/// Packages the root chart as `version` into `dir`, with its file time set to the packaging
+/// time (what Helm takes `created` from), so both tools describe it alike.
+fn packaged(env: &Env, version: &str) -> PathBuf {
+    let dir = env.path("archives");
+    let run = crate::support::aether(
+        &repo_root(),
+        &[
+            "package",
+            ".",
+            "-d",
+            dir.to_str().unwrap(),
+            "--version",
+            version,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let path = dir.join(format!("aether-{version}.tgz"));
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(315_532_800);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    path
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[test]
+fn charts_travel_between_helm_and_aether_chart() {
+    let registry = Registry::start(None);
+    let env = Env::new();
+    let ours = packaged(&env, "0.1.0");
+    let theirs = packaged(&env, "1.2.3+build.5");
+
+    // Ours up, Helm down: the same bytes.
+    let pushed = ok(env.ours(&[
+        "push",
+        ours.to_str().unwrap(),
+        &registry.url("charts"),
+        "--plain-http",
+    ]));
+    assert!(
+        pushed
+            .stdout
+            .starts_with(&format!("Pushed: {}/charts/aether:0.1.0\n", registry.host))
+    );
+    let helm_dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&helm_dir).unwrap();
+    ok(env.helm(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "-d",
+        helm_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&ours).unwrap()
+    );
+
+    // Helm up, ours down: the same bytes, and the digest Helm printed.
+    let helm_pushed = ok(env.helm(&[
+        "push",
+        theirs.to_str().unwrap(),
+        &registry.url("charts"),
+        "--plain-http",
+    ]));
+    let our_dir = env.path("pulled");
+    let pulled = ok(env.ours(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "^1.2",
+        "--plain-http",
+        "-d",
+        our_dir.to_str().unwrap(),
+    ]));
+    assert_eq!(digest_of(&pulled), digest_of(&helm_pushed));
+    assert!(
+        pulled.stdout.starts_with(&format!(
+            "Pulled: {}/charts/aether:1.2.3_build.5\n",
+            registry.host
+        )),
+        "{}",
+        pulled.stdout
+    );
+    assert!(
+        std::fs::read(our_dir.join("aether-1.2.3+build.5.tgz")).unwrap()
+            == std::fs::read(&theirs).unwrap()
+    );
+
+    // Both tools push the same archive to the same manifest digest.
+    let helm_again = ok(env.helm(&[
+        "push",
+        ours.to_str().unwrap(),
+        &registry.url("helm-side"),
+        "--plain-http",
+    ]));
+    assert_eq!(digest_of(&helm_again), digest_of(&pushed));
+
+    // The newest version without --version; unpacked with --untar.
+    let untar_dir = env.path("untarred");
+    ok(env.ours(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--plain-http",
+        "--untar",
+        "-d",
+        untar_dir.to_str().unwrap(),
+    ]));
+    let chart_yaml = std::fs::read_to_string(untar_dir.join("aether/Chart.yaml")).unwrap();
+    assert!(
+        chart_yaml.contains("version: 1.2.3+build.5"),
+        "{chart_yaml}"
+    );
+    let again = env.ours(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--plain-http",
+        "--untar",
+        "-d",
+        untar_dir.to_str().unwrap(),
+    ]);
+    failed(&again, "exists already");
+
+    // By digest, and what is not there.
+    let by_digest = format!("{}@{}", registry.url("charts/aether"), digest_of(&pushed));
+    ok(env.ours(&[
+        "pull",
+        &by_digest,
+        "--plain-http",
+        "-d",
+        env.path("by-digest").to_str().unwrap(),
+    ]));
+    failed(
+        &env.ours(&[
+            "pull",
+            &registry.url("charts/aether"),
+            "--version",
+            "9.9.9",
+            "--plain-http",
+        ]),
+        "not found in the registry",
+    );
+    failed(
+        &env.ours(&[
+            "pull",
+            &registry.url("charts/aether"),
+            "--version",
+            ">=5",
+            "--plain-http",
+        ]),
+        "no version of charts/aether satisfies `>=5`",
+    );
+    failed(
+        &env.ours(&["pull", &registry.url("charts/nothing"), "--plain-http"]),
+        "not found in the registry",
+    );
+
+    // A stored blob that no longer matches its digest is refused, and nothing is written.
+    let layer = sha256(&std::fs::read(&ours).unwrap());
+    let hex = layer.trim_start_matches("sha256:");
+    let data = registry.storage.join(format!(
+        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ));
+    let mut bytes = std::fs::read(&data).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+    let tampered_dir = env.path("tampered");
+    let run = env.ours(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "-d",
+        tampered_dir.to_str().unwrap(),
+    ]);
+    failed(&run, "refusing it");
+    assert!(!tampered_dir.exists() || std::fs::read_dir(&tampered_dir).unwrap().next().is_none());
+}
+
+#[test]
+fn basic_auth_logins_are_shared_with_helm() {
+    let registry = Registry::start(Some(("ops", "s3cret")));
+    let env = Env::new();
+    let chart = packaged(&env, "0.1.0");
+    let push = |env: &Env| {
+        env.ours(&[
+            "push",
+            chart.to_str().unwrap(),
+            &registry.url("charts"),
+            "--plain-http",
+        ])
+    };
+    failed(
+        &push(&env),
+        &format!(
+            "needs credentials (401); run `aether-chart registry login {}`",
+            registry.host
+        ),
+    );
+    let wrong = env.ours_with_stdin(
+        &[
+            "registry",
+            "login",
+            &registry.host,
+            "-u",
+            "ops",
+            "--password-stdin",
+            "--plain-http",
+        ],
+        Some(b"wrong\n"),
+    );
+    failed(&wrong, "refused the credentials");
+    assert!(
+        !env.path("registry.json").exists(),
+        "a failed login stores nothing"
+    );
+    let login = env.ours_with_stdin(
+        &[
+            "registry",
+            "login",
+            &registry.host,
+            "-u",
+            "ops",
+            "--password-stdin",
+            "--plain-http",
+        ],
+        Some(b"s3cret\n"),
+    );
+    assert_eq!(ok(login).stdout, "Login Succeeded\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.path("registry.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "credentials are for the owner only");
+    }
+    ok(push(&env));
+    // Helm reads the login aether-chart stored.
+    let helm_dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&helm_dir).unwrap();
+    ok(env.helm(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "-d",
+        helm_dir.to_str().unwrap(),
+    ]));
+    ok(env.ours(&["registry", "logout", &registry.host]));
+    failed(
+        &env.ours(&[
+            "pull",
+            &registry.url("charts/aether"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+        ]),
+        "needs credentials",
+    );
+    failed(
+        &env.ours(&["registry", "logout", &registry.host]),
+        "not logged in",
+    );
+}
+
+/// One scripted answer of the fake registry.
+enum Answer {
+    /// Status, headers and body.
+    Full(u16, Vec<(&'static str, String)>, Vec<u8>),
+    /// A 200 that promises `Content-Length` bytes and hangs up after the first half.
+    CutShort(Vec<u8>),
+}
+
+/// A loopback server that answers each request with `script(method, path)`; it counts the
+/// requests it saw.
+fn scripted(
+    script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    let script = std::sync::Arc::new(script);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let script = script.clone();
+            let seen = seen.clone();
+            std::thread::spawn(move || answer(stream, &*script, &seen));
+        }
+    });
+    (host, count)
+}
+
+fn answer(
+    mut stream: TcpStream,
+    script: &dyn Fn(&str, &str) -> Answer,
+    seen: &std::sync::atomic::AtomicUsize,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0;
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            line.clear();
+        }
+        let mut body = vec![0; length];
+        let _ = reader.read_exact(&mut body);
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut parts = request.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        match script(method, path) {
+            Answer::Full(status, headers, body) => {
+                let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+                for (k, v) in headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                let mut out = out.into_bytes();
+                if method != "HEAD" {
+                    out.extend(body);
+                }
+                if stream.write_all(&out).is_err() {
+                    return;
+                }
+            }
+            Answer::CutShort(body) => {
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body[..body.len() / 2]);
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+/// A manifest naming `layer` as a chart of `size` bytes (the config is never fetched).
+fn manifest_for(layer: &[u8], size: u64) -> Vec<u8> {
+    format!(
+        r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"{}","size":2}},"layers":[{{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"{}","size":{size}}}]}}"#,
+        sha256(b"{}"),
+        sha256(layer)
+    )
+    .into_bytes()
+}
+
+/// A gzipped tar with one entry `name` (written raw, so any name goes).
+fn evil_archive(name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_cksum();
+        tar.append(&header, &data[..]).unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    bytes
+}
+
+fn serve_chart(layer: Vec<u8>, declared: u64, cut: bool) -> String {
+    let manifest = manifest_for(&layer, declared);
+    scripted(move |_, path| {
+        if path.contains("/manifests/") {
+            Answer::Full(
+                200,
+                vec![(
+                    "Content-Type",
+                    "application/vnd.oci.image.manifest.v1+json".into(),
+                )],
+                manifest.clone(),
+            )
+        } else if path.contains("/blobs/") && cut {
+            Answer::CutShort(layer.clone())
+        } else if path.contains("/blobs/") {
+            Answer::Full(200, vec![], layer.clone())
+        } else {
+            Answer::Full(404, vec![], Vec::new())
+        }
+    })
+    .0
+}
+
+#[test]
+fn faults_are_clear_errors_that_leave_nothing_behind() {
+    let env = Env::new();
+    let dest = env.path("out");
+    let pull = |host: &str| {
+        env.ours(&[
+            "pull",
+            &format!("oci://{host}/charts/evil"),
+            "--version",
+            "1.0.0",
+            "--plain-http",
+            "-d",
+            dest.to_str().unwrap(),
+        ])
+    };
+    let empty = |dest: &Path| !dest.exists() || std::fs::read_dir(dest).unwrap().next().is_none();
+
+    // Nothing listening.
+    let down = format!("127.0.0.1:{}", free_port());
+    failed(&pull(&down), &format!("the registry {down}"));
+
+    // 5xx answers are retried, then reported.
+    let (host, count) = scripted(|_, _| Answer::Full(503, vec![], Vec::new()));
+    failed(&pull(&host), "answered 503");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "one try and three retries"
+    );
+
+    // 403.
+    let (host, _) = scripted(|_, _| Answer::Full(403, vec![], Vec::new()));
+    failed(&pull(&host), "(403): the account lacks permission");
+
+    // A bearer challenge whose token service refuses.
+    let (token_host, _) = scripted(|_, _| Answer::Full(401, vec![], Vec::new()));
+    let realm = format!("http://{token_host}/token");
+    let (host, _) = scripted(move |_, _| {
+        Answer::Full(
+            401,
+            vec![(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="{realm}",service="test""#),
+            )],
+            Vec::new(),
+        )
+    });
+    failed(&pull(&host), "token service");
+
+    // The connection drops mid-download, every time.
+    let good = std::fs::read(packaged(&env, "1.0.0")).unwrap();
+    failed(
+        &pull(&serve_chart(good.clone(), good.len() as u64, true)),
+        "broke off",
+    );
+    assert!(empty(&dest));
+
+    // Larger than its manifest says; larger than the limits.
+    failed(
+        &pull(&serve_chart(good.clone(), good.len() as u64 - 10, false)),
+        "longer than the",
+    );
+    failed(
+        &pull(&serve_chart(good.clone(), 200 << 20, false)),
+        "more than the limit",
+    );
+
+    // Archives that climb out, are absolute, or hold links.
+    for (name, expect) in [
+        ("evil/../../x.yaml", "reaches outside the chart folder"),
+        ("/etc/evil.yaml", "absolute path"),
+    ] {
+        let archive = evil_archive(name);
+        failed(
+            &pull(&serve_chart(archive.clone(), archive.len() as u64, false)),
+            expect,
+        );
+    }
+    let mut linked = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut linked, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        tar.append_link(&mut header, "evil/Chart.yaml", "/etc/passwd")
+            .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    failed(
+        &pull(&serve_chart(linked.clone(), linked.len() as u64, false)),
+        "symbolic link",
+    );
+    assert!(empty(&dest), "no fault leaves a file behind");
+}
