@@ -53,19 +53,20 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry is needed: run `bash scripts/test.sh` (it installs it)");
-        let host = format!("127.0.0.1:{port}");
+        // Owned before waiting, so that a failed start still stops the process.
+        let registry = Registry {
+            child,
+            host: format!("127.0.0.1:{port}"),
+            storage,
+            _dir: dir,
+        };
         for _ in 0..100 {
-            if TcpStream::connect(&host).is_ok() {
-                return Registry {
-                    child,
-                    host,
-                    storage,
-                    _dir: dir,
-                };
+            if TcpStream::connect(&registry.host).is_ok() {
+                return registry;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        panic!("docker-registry did not start on {host}");
+        panic!("docker-registry did not start on {}", registry.host);
     }
 
     fn url(&self, path: &str) -> String {
@@ -197,7 +198,10 @@ fn packaged(env: &Env, version: &str) -> PathBuf {
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let hex: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("sha256:{hex}")
 }
 
