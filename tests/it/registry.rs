@@ -11,6 +11,21 @@ use std::process::{Child, Command, Stdio};
 
 use crate::support::{Run, bin, repo_root, run_program_with_env, tool};
 
+/// How a test registry authenticates.
+enum Auth {
+    None,
+    /// Basic auth for one user and password.
+    Htpasswd(&'static str, &'static str),
+    /// Bearer tokens from `realm`, signed by the key of this certificate.
+    Token {
+        realm: String,
+        cert_pem: String,
+    },
+}
+
+const TOKEN_SERVICE: &str = "test-registry";
+const TOKEN_ISSUER: &str = "test-issuer";
+
 /// A docker-registry process with its own storage, stopped on drop.
 struct Registry {
     child: Child,
@@ -21,13 +36,20 @@ struct Registry {
 
 impl Registry {
     /// Starts a registry; with `htpasswd`, basic auth for that user and password.
-    fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+    fn start(auth: Auth) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let storage = dir.path().join("storage");
         let port = free_port();
-        let auth = match htpasswd {
-            None => String::new(),
-            Some((user, password)) => {
+        let auth = match auth {
+            Auth::None => String::new(),
+            Auth::Token { realm, cert_pem } => {
+                std::fs::write(dir.path().join("issuer.pem"), cert_pem).unwrap();
+                format!(
+                    "auth:\n  token:\n    realm: {realm}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+                    dir.path().join("issuer.pem").display()
+                )
+            }
+            Auth::Htpasswd(user, password) => {
                 let out = Command::new("htpasswd")
                     .args(["-Bbn", user, password])
                     .output()
@@ -207,7 +229,7 @@ fn sha256(bytes: &[u8]) -> String {
 
 #[test]
 fn charts_travel_between_helm_and_aether_chart() {
-    let registry = Registry::start(None);
+    let registry = Registry::start(Auth::None);
     let env = Env::new();
     let ours = packaged(&env, "0.1.0");
     let theirs = packaged(&env, "1.2.3+build.5");
@@ -365,7 +387,7 @@ fn charts_travel_between_helm_and_aether_chart() {
 
 #[test]
 fn basic_auth_logins_are_shared_with_helm() {
-    let registry = Registry::start(Some(("ops", "s3cret")));
+    let registry = Registry::start(Auth::Htpasswd("ops", "s3cret"));
     let env = Env::new();
     let chart = packaged(&env, "0.1.0");
     let push = |env: &Env| {
@@ -465,6 +487,13 @@ enum Answer {
 fn scripted(
     script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    scripted_with_headers(move |method, path, _| script(method, path))
+}
+
+/// Like [`scripted`], with the request's `Authorization` header.
+fn scripted_with_headers(
+    script: impl Fn(&str, &str, Option<String>) -> Answer + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let host = listener.local_addr().unwrap().to_string();
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -482,7 +511,7 @@ fn scripted(
 
 fn answer(
     mut stream: TcpStream,
-    script: &dyn Fn(&str, &str) -> Answer,
+    script: &dyn Fn(&str, &str, Option<String>) -> Answer,
     seen: &std::sync::atomic::AtomicUsize,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -492,10 +521,14 @@ fn answer(
             return;
         }
         let mut length = 0;
+        let mut authorization = None;
         let mut line = String::new();
         while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
             if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap_or(0);
+            }
+            if line.to_ascii_lowercase().starts_with("authorization:") {
+                authorization = Some(line["authorization:".len()..].trim().to_string());
             }
             line.clear();
         }
@@ -504,7 +537,7 @@ fn answer(
         seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut parts = request.split_whitespace();
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        match script(method, path) {
+        match script(method, path, authorization) {
             Answer::Full(status, headers, body) => {
                 let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
                 for (k, v) in headers {
@@ -675,4 +708,146 @@ fn faults_are_clear_errors_that_leave_nothing_behind() {
         "symbolic link",
     );
     assert!(empty(&dest), "no fault leaves a file behind");
+}
+
+/// A loopback token issuer for docker-registry's token auth: it checks basic credentials
+/// (`ops`/`s3cret`) and answers with an ES256 JWT granting the scope asked for, signed with a
+/// fresh key whose self-signed certificate the registry trusts. Returns the realm URL and the
+/// certificate (PEM).
+fn token_issuer() -> (String, String) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["token-issuer".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &key.serialize_der(),
+        &rng,
+    )
+    .unwrap();
+    let header = URL_SAFE_NO_PAD.encode(
+        serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [STANDARD.encode(cert.der())]})
+            .to_string(),
+    );
+    let expected = format!("Basic {}", STANDARD.encode("ops:s3cret"));
+    let (host, _) = scripted_with_headers(move |_, path, authorization| {
+        if authorization.as_deref() != Some(expected.as_str()) {
+            return Answer::Full(401, vec![], Vec::new());
+        }
+        let query = path.split_once('?').map(|q| q.1).unwrap_or_default();
+        let access: Vec<serde_json::Value> = query
+            .split('&')
+            .filter_map(|kv| kv.strip_prefix("scope="))
+            .map(|scope| {
+                let scope = percent_decode(scope);
+                let mut parts = scope.splitn(3, ':');
+                let (kind, name, actions) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()})
+            })
+            .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = URL_SAFE_NO_PAD.encode(
+            serde_json::json!({
+                "iss": TOKEN_ISSUER, "sub": "ops", "aud": TOKEN_SERVICE,
+                "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("t{now}"),
+                "access": access,
+            })
+            .to_string(),
+        );
+        let signing_input = format!("{header}.{claims}");
+        let signature = signer
+            .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
+            .unwrap();
+        let token = format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.as_ref())
+        );
+        let body = serde_json::json!({"token": token, "access_token": token, "expires_in": 300})
+            .to_string();
+        Answer::Full(
+            200,
+            vec![("Content-Type", "application/json".into())],
+            body.into_bytes(),
+        )
+    });
+    (format!("http://{host}/token"), cert.pem())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn bearer_tokens_from_the_registrys_token_service() {
+    let (realm, cert_pem) = token_issuer();
+    let registry = Registry::start(Auth::Token { realm, cert_pem });
+    let env = Env::new();
+    let chart = packaged(&env, "0.1.0");
+    let push = |env: &Env| {
+        env.ours(&[
+            "push",
+            chart.to_str().unwrap(),
+            &registry.url("charts"),
+            "--plain-http",
+        ])
+    };
+    failed(&push(&env), "the token service");
+    let login = env.ours_with_stdin(
+        &[
+            "registry",
+            "login",
+            &registry.host,
+            "-u",
+            "ops",
+            "--password-stdin",
+            "--plain-http",
+        ],
+        Some(b"s3cret\n"),
+    );
+    ok(login);
+    let pushed = ok(push(&env));
+    // Helm pulls with the stored login through the same token service; so do we.
+    let helm_dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&helm_dir).unwrap();
+    ok(env.helm(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "-d",
+        helm_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&chart).unwrap()
+    );
+    let pulled = ok(env.ours(&[
+        "pull",
+        &registry.url("charts/aether"),
+        "--version",
+        "~0.1",
+        "--plain-http",
+        "-d",
+        env.path("ours").to_str().unwrap(),
+    ]));
+    assert_eq!(digest_of(&pulled), digest_of(&pushed));
 }
