@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::dependency::DependencyArgs;
 use crate::commands::lint::LintArgs;
 use crate::commands::oci::{PullArgs, PushArgs, RegistryArgs};
 use crate::commands::package::PackageArgs;
@@ -40,4 +41,6 @@ pub enum Command {
     Pull(PullArgs),
     /// Log in to or out of an OCI registry.
     Registry(RegistryArgs),
+    /// A chart's dependencies: update (resolve and lock), build (from Chart.lock), list.
+    Dependency(DependencyArgs),
 }

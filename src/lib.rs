@@ -29,5 +29,6 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Push(args) => commands::oci::push(&args),
         cli::Command::Pull(args) => commands::oci::pull(&args),
         cli::Command::Registry(args) => commands::oci::registry(&args),
+        cli::Command::Dependency(args) => commands::dependency::run(&args),
     }
 }

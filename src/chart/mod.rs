@@ -2,8 +2,10 @@
 
 pub mod dependencies;
 pub mod glob;
+pub mod helm_json;
 pub mod ignore;
 pub mod loader;
+pub mod lock;
 pub mod metadata;
 pub mod package;
 pub mod repo;

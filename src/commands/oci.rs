@@ -4,11 +4,10 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::chart::package::write_atomically;
-use crate::chart::{Limits, Metadata, loader};
+use crate::chart::{Limits, loader};
 use crate::error::{Error, Result};
 use crate::oci::credentials::{self, Credentials};
 use crate::oci::{self, Client, PushedChart, Reference, TlsOptions};
-use crate::version::Constraint;
 
 /// Arguments of `push`.
 #[derive(Debug, Clone, clap::Args)]
@@ -145,58 +144,19 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
         )));
     }
     let mut client = client(&reference.host, &args.tls)?;
-    let repository = reference.repository.clone();
-    let wanted = match (&reference.digest, &reference.tag, &args.version) {
-        (Some(digest), _, _) => digest.clone(),
-        (None, Some(tag), None) => tag.clone(),
-        (None, Some(_), Some(_)) => {
-            return Err(Error::usage(format!(
-                "`{}` names a tag and --version names a version; give one",
-                args.chart
-            )));
-        }
-        (None, None, version) => resolve(&mut client, &repository, version.as_deref())?,
-    };
-    let (manifest_bytes, manifest_digest) = client.manifest(&repository, &wanted)?;
-    let manifest: oci::Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
-        Error::input(format!(
-            "the manifest of {}:{wanted} is not a chart manifest: {e}",
-            reference.display()
-        ))
-    })?;
-    if manifest.config.media_type != oci::CONFIG_MEDIA_TYPE {
-        return Err(Error::input(format!(
-            "{}:{wanted} is not a Helm chart (its config is `{}`)",
-            reference.display(),
-            manifest.config.media_type
+    if reference.tag.is_some() && args.version.is_some() {
+        return Err(Error::usage(format!(
+            "`{}` names a tag and --version names a version; give one",
+            args.chart
         )));
     }
-    let layer = manifest
-        .layers
-        .iter()
-        .find(|l| {
-            l.media_type == oci::CHART_MEDIA_TYPE || l.media_type == oci::LEGACY_CHART_MEDIA_TYPE
-        })
-        .ok_or_else(|| {
-            Error::input(format!(
-                "{}:{wanted} has no chart layer",
-                reference.display()
-            ))
-        })?;
-    let limits = Limits::default();
-    // Compressed data is at most a little larger than what it holds.
-    let archive = client.blob(
-        &repository,
-        layer,
-        limits.total + limits.total / 8 + (1 << 20),
-    )?;
-    let label = format!("{}:", reference.display());
-    let files = loader::archive_files(&archive, &label, limits)?;
-    let chart_yaml = files
-        .iter()
-        .find(|f| f.name == "Chart.yaml")
-        .ok_or_else(|| Error::input(format!("{} holds no Chart.yaml", reference.display())))?;
-    let metadata = Metadata::parse(&chart_yaml.data, &format!("{label}Chart.yaml"))?;
+    let pulled = oci::pull(&mut client, &reference, args.version.as_deref())?;
+    let (archive, files, metadata, manifest_digest) = (
+        pulled.archive,
+        pulled.files,
+        pulled.metadata,
+        pulled.manifest_digest,
+    );
     if args.untar {
         untar(&args.destination, &metadata.name, &files)?;
     } else {
@@ -213,40 +173,6 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
     );
     println!("Digest: {manifest_digest}");
     Ok(0)
-}
-
-/// The tag for `version`: itself when exact, else the newest tag in the range (the newest of
-/// all without one).
-fn resolve(client: &mut Client, repository: &str, version: Option<&str>) -> Result<String> {
-    if let Some(v) = version
-        && semver::Version::parse(v).is_ok()
-    {
-        return Ok(oci::tag_of(v));
-    }
-    let constraint = version
-        .map(|v| Constraint::parse(v).map_err(|e| Error::usage(format!("--version: {e}"))))
-        .transpose()?;
-    let tags = client.tags(repository)?;
-    tags.iter()
-        .filter_map(|t| {
-            semver::Version::parse(&oci::version_of(t))
-                .ok()
-                .map(|v| (v, t))
-        })
-        .filter(|(v, _)| constraint.as_ref().is_none_or(|c| c.matches(v)))
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, t)| t.clone())
-        .ok_or_else(|| {
-            Error::input(format!(
-                "no version of {repository} satisfies `{}` (tags: {})",
-                version.unwrap_or("any"),
-                if tags.is_empty() {
-                    "none".to_string()
-                } else {
-                    tags.join(", ")
-                }
-            ))
-        })
 }
 
 /// Writes the chart's files to `dir/name`, through a temporary folder renamed at the end.

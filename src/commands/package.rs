@@ -26,10 +26,22 @@ pub struct PackageArgs {
     /// Package with this appVersion instead of Chart.yaml's.
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Run `dependency update` first.
+    #[arg(short = 'u', long)]
+    pub dependency_update: bool,
+    #[command(flatten)]
+    pub tls: crate::oci::TlsOptions,
 }
 
 /// Runs `package`.
 pub fn run(args: &PackageArgs) -> Result<u8> {
+    if args.dependency_update {
+        let options = crate::chart::lock::Options {
+            tls: &args.tls,
+            limits: Limits::default(),
+        };
+        crate::chart::lock::update(&args.chart, &options)?;
+    }
     let overrides = Overrides {
         version: args.version.clone(),
         app_version: args.app_version.clone(),

@@ -71,59 +71,10 @@ enum Method {
 impl Client {
     /// A client for `host` (`host[:port]`).
     pub fn new(host: &str, tls: &TlsOptions, credentials: Option<Credentials>) -> Result<Client> {
-        let mut builder =
-            ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
-        if let Some(ca) = &tls.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| Error::io("read the CA file", ca, e))?;
-            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::usage(format!(
-                    "--ca-file `{}` holds no PEM certificate",
-                    ca.display()
-                )));
-            }
-            builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-        }
-        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-            let chain_pem = std::fs::read(cert)
-                .map_err(|e| Error::io("read the client certificate", cert, e))?;
-            let chain: Vec<_> = ureq::tls::parse_pem(&chain_pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            let key_pem =
-                std::fs::read(key).map_err(|e| Error::io("read the client key", key, e))?;
-            let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
-                Error::usage(format!(
-                    "--key-file `{}` holds no usable key: {e}",
-                    key.display()
-                ))
-            })?;
-            if chain.is_empty() {
-                return Err(Error::usage(format!(
-                    "--cert-file `{}` holds no PEM certificate",
-                    cert.display()
-                )));
-            }
-            builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-        }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(builder.build())
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .max_redirects(5)
-            .build();
+        let agent = agent(tls)?;
         let scheme = if tls.plain_http { "http" } else { "https" };
         Ok(Client {
-            agent: config.new_agent(),
+            agent,
             base: format!("{scheme}://{host}"),
             host: host.to_string(),
             credentials,
@@ -618,6 +569,60 @@ impl Client {
             }
         }
     }
+}
+
+/// An HTTP agent with the TLS settings of `tls` (CA file, client certificate, verification).
+pub fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
+    let mut builder =
+        ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
+    if let Some(ca) = &tls.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| Error::io("read the CA file", ca, e))?;
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(Error::usage(format!(
+                "--ca-file `{}` holds no PEM certificate",
+                ca.display()
+            )));
+        }
+        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+        let chain_pem =
+            std::fs::read(cert).map_err(|e| Error::io("read the client certificate", cert, e))?;
+        let chain: Vec<_> = ureq::tls::parse_pem(&chain_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let key_pem = std::fs::read(key).map_err(|e| Error::io("read the client key", key, e))?;
+        let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
+            Error::usage(format!(
+                "--key-file `{}` holds no usable key: {e}",
+                key.display()
+            ))
+        })?;
+        if chain.is_empty() {
+            return Err(Error::usage(format!(
+                "--cert-file `{}` holds no PEM certificate",
+                cert.display()
+            )));
+        }
+        builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+    }
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(builder.build())
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .max_redirects(5)
+        .build();
+    Ok(config.new_agent())
 }
 
 enum Fetch {

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::chart::helm_json::{self, go_json, scalar};
 use crate::chart::repo::{hex, rfc3339};
 use crate::chart::{File, Limits, Metadata, loader};
 use crate::error::{Error, Result};
@@ -186,6 +187,101 @@ impl PushedChart {
     }
 }
 
+/// A chart pulled from a registry, every digest checked and the archive read under the limits.
+pub struct Pulled {
+    pub archive: Vec<u8>,
+    pub files: Vec<File>,
+    pub metadata: Metadata,
+    pub manifest_digest: String,
+}
+
+/// Pulls `reference` (its digest or tag, else the newest version satisfying `version`).
+pub fn pull(client: &mut Client, reference: &Reference, version: Option<&str>) -> Result<Pulled> {
+    let repository = reference.repository.as_str();
+    let wanted = match (&reference.digest, &reference.tag) {
+        (Some(digest), _) => digest.clone(),
+        (None, Some(tag)) => tag.clone(),
+        (None, None) => resolve(client, repository, version)?,
+    };
+    let shown = format!("{}:{wanted}", reference.display());
+    let (manifest_bytes, manifest_digest) = client.manifest(repository, &wanted)?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        Error::input(format!(
+            "the manifest of {shown} is not a chart manifest: {e}"
+        ))
+    })?;
+    if manifest.config.media_type != CONFIG_MEDIA_TYPE {
+        return Err(Error::input(format!(
+            "{shown} is not a Helm chart (its config is `{}`)",
+            manifest.config.media_type
+        )));
+    }
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == CHART_MEDIA_TYPE || l.media_type == LEGACY_CHART_MEDIA_TYPE)
+        .ok_or_else(|| Error::input(format!("{shown} has no chart layer")))?;
+    let limits = Limits::default();
+    // Compressed data is at most a little larger than what it holds.
+    let archive = client.blob(
+        repository,
+        layer,
+        limits.total + limits.total / 8 + (1 << 20),
+    )?;
+    let label = format!("{}:", reference.display());
+    let files = loader::archive_files(&archive, &label, limits)?;
+    let metadata = Metadata::parse(
+        &chart_yaml(&files, &label)?.data,
+        &format!("{label}Chart.yaml"),
+    )?;
+    Ok(Pulled {
+        archive,
+        files,
+        metadata,
+        manifest_digest,
+    })
+}
+
+/// The tag for `version`: itself when exact, else the newest tag in the range (the newest of
+/// all without one).
+pub fn resolve(client: &mut Client, repository: &str, version: Option<&str>) -> Result<String> {
+    if let Some(v) = version
+        && semver::Version::parse(v).is_ok()
+    {
+        return Ok(tag_of(v));
+    }
+    let constraint = version
+        .map(|v| {
+            crate::version::Constraint::parse(v).map_err(|e| Error::usage(format!("version: {e}")))
+        })
+        .transpose()?;
+    let tags = client.tags(repository)?;
+    tags.iter()
+        .filter_map(|t| semver::Version::parse(&version_of(t)).ok().map(|v| (v, t)))
+        .filter(|(v, _)| constraint.as_ref().is_none_or(|c| c.matches(v)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| {
+            Error::input(format!(
+                "no version of {repository} satisfies `{}` (tags: {})",
+                version.unwrap_or("any"),
+                if tags.is_empty() {
+                    "none".to_string()
+                } else {
+                    tags.join(", ")
+                }
+            ))
+        })
+}
+
+/// The config blob: Chart.yaml as Helm marshals its metadata to JSON (field order of Helm's
+/// struct, empty fields left out).
+pub fn helm_config(chart_yaml: &[u8], label: &str) -> Result<Vec<u8>> {
+    let doc: serde_yaml::Mapping = serde_yaml::from_slice(chart_yaml)
+        .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))?;
+    Ok(helm_json::metadata(&doc).into_bytes())
+}
+
 /// The registry tag of a chart version: SemVer's `+` is not allowed in tags, Helm writes `_`.
 pub fn tag_of(version: &str) -> String {
     version.replace('+', "_")
@@ -219,160 +315,6 @@ fn chart_mtime(archive: &[u8]) -> Option<u64> {
         }
     }
     None
-}
-
-/// A YAML scalar as text.
-fn scalar(value: Option<&serde_yaml::Value>) -> Option<String> {
-    match value? {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A JSON string as Go's encoder writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped).
-fn go_json(text: &str) -> String {
-    serde_json::Value::String(text.to_string())
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
-/// The config blob: Chart.yaml as Helm marshals its metadata to JSON (field order of Helm's
-/// struct, empty fields left out).
-pub fn helm_config(chart_yaml: &[u8], label: &str) -> Result<Vec<u8>> {
-    let doc: serde_yaml::Mapping = serde_yaml::from_slice(chart_yaml)
-        .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))?;
-    Ok(object(&doc, METADATA_FIELDS).into_bytes())
-}
-
-/// How a field of Helm's metadata is written.
-#[derive(Clone, Copy)]
-enum Field {
-    /// A string, left out when empty.
-    Text,
-    /// A string, always written.
-    TextAlways,
-    /// A list of strings, left out when empty.
-    Texts,
-    /// A boolean, left out when false.
-    Flag,
-    /// A map of strings, left out when empty (keys sorted).
-    Map,
-    /// A list of objects with these fields, left out when empty.
-    Objects(&'static [(&'static str, Field)]),
-    /// Any YAML as JSON, left out when empty.
-    Any,
-}
-
-const MAINTAINER_FIELDS: &[(&str, Field)] = &[
-    ("name", Field::Text),
-    ("email", Field::Text),
-    ("url", Field::Text),
-];
-
-const DEPENDENCY_FIELDS: &[(&str, Field)] = &[
-    ("name", Field::TextAlways),
-    ("version", Field::Text),
-    ("repository", Field::TextAlways),
-    ("condition", Field::Text),
-    ("tags", Field::Texts),
-    ("enabled", Field::Flag),
-    ("import-values", Field::Any),
-    ("alias", Field::Text),
-];
-
-const METADATA_FIELDS: &[(&str, Field)] = &[
-    ("name", Field::Text),
-    ("home", Field::Text),
-    ("sources", Field::Texts),
-    ("version", Field::Text),
-    ("description", Field::Text),
-    ("keywords", Field::Texts),
-    ("maintainers", Field::Objects(MAINTAINER_FIELDS)),
-    ("icon", Field::Text),
-    ("apiVersion", Field::Text),
-    ("condition", Field::Text),
-    ("tags", Field::Text),
-    ("appVersion", Field::Text),
-    ("deprecated", Field::Flag),
-    ("annotations", Field::Map),
-    ("kubeVersion", Field::Text),
-    ("dependencies", Field::Objects(DEPENDENCY_FIELDS)),
-    ("type", Field::Text),
-];
-
-fn object(doc: &serde_yaml::Mapping, fields: &[(&str, Field)]) -> String {
-    let mut parts = Vec::new();
-    for (key, field) in fields {
-        let value = doc.get(*key);
-        let written = match field {
-            Field::Text => scalar(value).filter(|s| !s.is_empty()).map(|s| go_json(&s)),
-            Field::TextAlways => Some(go_json(&scalar(value).unwrap_or_default())),
-            Field::Texts => match value {
-                Some(serde_yaml::Value::Sequence(items)) if !items.is_empty() => Some(format!(
-                    "[{}]",
-                    items
-                        .iter()
-                        .map(|i| go_json(&scalar(Some(i)).unwrap_or_default()))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )),
-                _ => None,
-            },
-            Field::Flag => (value.and_then(serde_yaml::Value::as_bool) == Some(true))
-                .then(|| "true".to_string()),
-            Field::Map => match value {
-                Some(serde_yaml::Value::Mapping(map)) if !map.is_empty() => {
-                    let sorted: std::collections::BTreeMap<String, String> = map
-                        .iter()
-                        .filter_map(|(k, v)| Some((scalar(Some(k))?, scalar(Some(v))?)))
-                        .collect();
-                    Some(format!(
-                        "{{{}}}",
-                        sorted
-                            .iter()
-                            .map(|(k, v)| format!("{}:{}", go_json(k), go_json(v)))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ))
-                }
-                _ => None,
-            },
-            Field::Objects(inner) => match value {
-                Some(serde_yaml::Value::Sequence(items)) if !items.is_empty() => Some(format!(
-                    "[{}]",
-                    items
-                        .iter()
-                        .map(|i| match i {
-                            serde_yaml::Value::Mapping(m) => object(m, inner),
-                            _ => "null".to_string(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )),
-                _ => None,
-            },
-            Field::Any => match value {
-                Some(serde_yaml::Value::Sequence(items)) if !items.is_empty() => {
-                    serde_json::to_string(items).ok().map(|s| {
-                        s.replace('<', "\\u003c")
-                            .replace('>', "\\u003e")
-                            .replace('&', "\\u0026")
-                    })
-                }
-                _ => None,
-            },
-        };
-        if let Some(written) = written {
-            parts.push(format!("{}:{written}", go_json(key)));
-        }
-    }
-    format!("{{{}}}", parts.join(","))
 }
 
 #[cfg(test)]

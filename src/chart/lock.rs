@@ -1,0 +1,561 @@
+//! Chart dependencies: resolving SemVer ranges against `file://` folders, HTTP repositories
+//! and `oci://` registries, fetching the archives into `charts/`, and `Chart.lock` with Helm's
+//! digest of the requested and locked lists (so Helm and aether-chart accept each other's
+//! locks).
+//!
+//! Safer than Helm on the way: an archive from an HTTP repository must match the digest its
+//! index states, every archive is read under the chart limits before it lands in `charts/`,
+//! a symlinked Chart.lock is refused, and `file://` chains that come back on themselves are
+//! reported as cycles.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::helm_json;
+use super::loader::{self, Limits};
+use super::package::{self, Overrides, write_atomically};
+use super::repo::{Index, hex, now};
+use super::{Metadata, metadata::Dependency};
+use crate::error::{Error, Result};
+use crate::oci::{self, Reference, TlsOptions};
+use crate::version::Constraint;
+
+pub const LOCK_FILE: &str = "Chart.lock";
+
+/// Chart.lock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Lock {
+    pub dependencies: Vec<Locked>,
+    pub digest: String,
+    pub generated: String,
+}
+
+/// One locked dependency: the exact version chosen and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Locked {
+    pub name: String,
+    #[serde(default)]
+    pub repository: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+/// Helm's digest of the requested dependencies (as Chart.yaml lists them) and the locked ones.
+pub fn digest(requested: &[serde_yaml::Mapping], locked: &[Locked]) -> String {
+    let locked: Vec<serde_yaml::Mapping> = locked
+        .iter()
+        .map(|l| {
+            let mut m = serde_yaml::Mapping::new();
+            m.insert("name".into(), l.name.as_str().into());
+            m.insert("version".into(), l.version.as_str().into());
+            m.insert("repository".into(), l.repository.as_str().into());
+            m
+        })
+        .collect();
+    let json = format!(
+        "[{},{}]",
+        helm_json::dependencies(requested),
+        helm_json::dependencies(&locked)
+    );
+    format!("sha256:{}", hex(&Sha256::digest(json.as_bytes())))
+}
+
+/// What `update` and `build` need beyond the chart folder.
+pub struct Options<'a> {
+    pub tls: &'a TlsOptions,
+    pub limits: Limits,
+}
+
+/// A chart folder's Chart.yaml: the parsed metadata and its raw dependency entries.
+struct ChartFile {
+    metadata: Metadata,
+    requested: Vec<serde_yaml::Mapping>,
+}
+
+fn read_chart(dir: &Path) -> Result<ChartFile> {
+    let path = dir.join("Chart.yaml");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read `{}`: {e}; pass a chart directory",
+            path.display()
+        ))
+    })?;
+    let label = path.display().to_string();
+    let metadata = Metadata::parse(&bytes, &label)?;
+    let raw: serde_yaml::Mapping =
+        serde_yaml::from_slice(&bytes).map_err(|e| Error::input(format!("`{label}`: {e}")))?;
+    let requested = match raw.get("dependencies") {
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|d| d.as_mapping().cloned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ChartFile {
+        metadata,
+        requested,
+    })
+}
+
+/// Refuses a Chart.lock that is a symbolic link (it could point anywhere on the machine).
+fn check_lock_path(dir: &Path) -> Result<PathBuf> {
+    let path = dir.join(LOCK_FILE);
+    if let Ok(meta) = std::fs::symlink_metadata(&path)
+        && meta.file_type().is_symlink()
+    {
+        return Err(Error::input(format!(
+            "`{}` is a symbolic link; a chart's lock must be a regular file",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// Reads Chart.lock, if there is one.
+pub fn read_lock(dir: &Path) -> Result<Option<Lock>> {
+    let path = check_lock_path(dir)?;
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let label = path.display().to_string();
+    if bytes.len() > 1 << 20 {
+        return Err(Error::input(format!("`{label}` is larger than 1 MiB")));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::input(format!("`{label}` is not UTF-8 text")))?;
+    serde_yaml::from_str(text)
+        .map(Some)
+        .map_err(|e| crate::values::file::yaml_error(&e, &label))
+}
+
+/// Resolves every dependency to an exact version, fetches the archives into `charts/` and
+/// writes Chart.lock.
+pub fn update(dir: &Path, options: &Options<'_>) -> Result<Lock> {
+    let lock_path = check_lock_path(dir)?;
+    let chart = read_chart(dir)?;
+    check_cycles(dir)?;
+    let mut locked = Vec::new();
+    let mut missing = Vec::new();
+    let mut fetched = Vec::new();
+    for dep in &chart.metadata.dependencies {
+        match resolve(dir, dep, options)? {
+            Resolution::Found(lock, archive) => {
+                locked.push(lock);
+                fetched.extend(archive);
+            }
+            Resolution::Missing(why) => missing.push(why),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::input(format!(
+            "no version satisfies {} dependenc{}: {}; publish a matching version or change the range in Chart.yaml",
+            missing.len(),
+            if missing.len() == 1 { "y" } else { "ies" },
+            missing.join("; ")
+        )));
+    }
+    store(dir, &fetched)?;
+    let lock = Lock {
+        digest: digest(&chart.requested, &locked),
+        dependencies: locked,
+        generated: now()?,
+    };
+    write_lock(&lock_path, &lock)?;
+    Ok(lock)
+}
+
+/// Fetches exactly what Chart.lock names into `charts/`; refuses a lock that no longer matches
+/// Chart.yaml. Without a lock it updates.
+pub fn build(dir: &Path, options: &Options<'_>) -> Result<Lock> {
+    let Some(lock) = read_lock(dir)? else {
+        return update(dir, options);
+    };
+    let chart = read_chart(dir)?;
+    if digest(&chart.requested, &lock.dependencies) != lock.digest {
+        return Err(Error::input(format!(
+            "`{}` is out of sync with Chart.yaml (its digest differs); run `aether-chart dependency update`",
+            dir.join(LOCK_FILE).display()
+        )));
+    }
+    let mut fetched = Vec::new();
+    for (dep, locked) in chart.metadata.dependencies.iter().zip(&lock.dependencies) {
+        let exact = Dependency {
+            version: locked.version.clone(),
+            repository: locked.repository.clone(),
+            ..dep.clone()
+        };
+        match resolve(dir, &exact, options)? {
+            Resolution::Found(_, archive) => fetched.extend(archive),
+            Resolution::Missing(why) => {
+                return Err(Error::input(format!(
+                    "the locked version is gone: {why}; run `aether-chart dependency update`"
+                )));
+            }
+        }
+    }
+    store(dir, &fetched)?;
+    Ok(lock)
+}
+
+/// One dependency's state for `dependency list`.
+pub struct Status {
+    pub name: String,
+    pub version: String,
+    pub repository: String,
+    pub status: String,
+}
+
+/// What `charts/` holds for each dependency.
+pub fn list(dir: &Path) -> Result<Vec<Status>> {
+    let chart = read_chart(dir)?;
+    let present = archives_in(&dir.join("charts"));
+    Ok(chart
+        .metadata
+        .dependencies
+        .iter()
+        .map(|dep| {
+            let constraint = Constraint::parse(&dep.version).ok();
+            let unpacked = dir
+                .join("charts")
+                .join(&dep.name)
+                .join("Chart.yaml")
+                .is_file();
+            let archived: Vec<&(PathBuf, Metadata)> =
+                present.iter().filter(|(_, m)| m.name == dep.name).collect();
+            let status = if unpacked {
+                "unpacked"
+            } else if archived.is_empty() {
+                "missing"
+            } else if archived.iter().any(|(_, m)| {
+                semver::Version::parse(&m.version)
+                    .is_ok_and(|v| constraint.as_ref().is_none_or(|c| c.matches(&v)))
+            }) {
+                "ok"
+            } else {
+                "wrong version"
+            };
+            Status {
+                name: dep.name.clone(),
+                version: dep.version.clone(),
+                repository: dep.repository.clone(),
+                status: status.into(),
+            }
+        })
+        .collect())
+}
+
+/// The chart archives directly in `dir`, with their metadata (unreadable ones skipped).
+fn archives_in(dir: &Path) -> Vec<(PathBuf, Metadata)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tgz") && p.is_file())
+        .filter_map(|p| {
+            let bytes = std::fs::read(&p).ok()?;
+            let files = loader::archive_files(&bytes, "", Limits::default()).ok()?;
+            let chart = files.iter().find(|f| f.name == "Chart.yaml")?;
+            Some((p, Metadata::parse(&chart.data, "Chart.yaml").ok()?))
+        })
+        .collect()
+}
+
+/// A dependency's resolution: its lock entry and the archive to store, or why none fits.
+enum Resolution {
+    Found(Locked, Option<Fetched>),
+    Missing(String),
+}
+
+/// An archive ready for `charts/`.
+struct Fetched {
+    name: String,
+    version: String,
+    bytes: Vec<u8>,
+}
+
+fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolution> {
+    let constraint = Constraint::parse(&dep.version).map_err(|e| {
+        Error::input(format!(
+            "dependency `{}` has an invalid version range: {e}",
+            dep.name
+        ))
+    })?;
+    let missing = |available: &[String]| {
+        Resolution::Missing(format!(
+            "`{}` {} from `{}` (available: {})",
+            dep.name,
+            dep.version,
+            if dep.repository.is_empty() {
+                "charts/"
+            } else {
+                &dep.repository
+            },
+            if available.is_empty() {
+                "none".into()
+            } else {
+                available.join(", ")
+            }
+        ))
+    };
+    let lock = |version: &str| Locked {
+        name: dep.name.clone(),
+        repository: dep.repository.clone(),
+        version: version.to_string(),
+    };
+    let repository = dep.repository.as_str();
+    if repository.is_empty() {
+        // A chart kept in charts/ by hand: it must be there; the range is locked as written.
+        let folder = dir.join("charts").join(&dep.name);
+        let archived = archives_in(&dir.join("charts"))
+            .iter()
+            .any(|(_, m)| m.name == dep.name);
+        if !folder.join("Chart.yaml").is_file() && !archived {
+            return Err(Error::input(format!(
+                "dependency `{}` has no repository and `{}` does not exist; add it or name a repository",
+                dep.name,
+                folder.display()
+            )));
+        }
+        return Ok(Resolution::Found(lock(&dep.version), None));
+    }
+    if let Some(path) = repository.strip_prefix("file://") {
+        let source = dir.join(path);
+        let metadata = read_chart(&source)
+            .map_err(|e| Error::input(format!("dependency `{}` ({repository}): {e}", dep.name)))?
+            .metadata;
+        let version = semver::Version::parse(&metadata.version).ok();
+        if !version.is_some_and(|v| constraint.matches(&v)) {
+            return Ok(missing(&[metadata.version]));
+        }
+        let packaged = package::package(
+            &source,
+            &Overrides::default(),
+            options.limits,
+            package::mtime_from_env()?,
+        )?;
+        return Ok(Resolution::Found(
+            lock(&metadata.version),
+            Some(Fetched {
+                name: metadata.name,
+                version: metadata.version,
+                bytes: packaged.bytes,
+            }),
+        ));
+    }
+    if repository.starts_with("oci://") {
+        let base = Reference::parse(
+            repository,
+            &format!("dependency `{}`'s repository", dep.name),
+        )?;
+        let reference = base.child(&dep.name)?;
+        let credentials = oci::credentials::load(
+            &oci::credentials::config_path(options.tls.registry_config.as_deref()),
+            &reference.host,
+        )?;
+        let mut client = oci::Client::new(&reference.host, options.tls, credentials)?;
+        let tag = if semver::Version::parse(&dep.version).is_ok() {
+            oci::tag_of(&dep.version)
+        } else {
+            let tags = client.tags(&reference.repository)?;
+            let best = tags
+                .iter()
+                .filter_map(|t| {
+                    semver::Version::parse(&oci::version_of(t))
+                        .ok()
+                        .map(|v| (v, t))
+                })
+                .filter(|(v, _)| constraint.matches(v))
+                .max_by(|a, b| a.0.cmp(&b.0));
+            match best {
+                Some((_, tag)) => tag.clone(),
+                None => {
+                    let available: Vec<String> = tags.iter().map(|t| oci::version_of(t)).collect();
+                    return Ok(missing(&available));
+                }
+            }
+        };
+        let tagged = Reference {
+            tag: Some(tag),
+            ..reference
+        };
+        let pulled = oci::pull(&mut client, &tagged, None)?;
+        check_fetched(dep, &pulled.metadata, &constraint)?;
+        return Ok(Resolution::Found(
+            lock(&pulled.metadata.version),
+            Some(Fetched {
+                name: pulled.metadata.name,
+                version: pulled.metadata.version,
+                bytes: pulled.archive,
+            }),
+        ));
+    }
+    if repository.starts_with("http://") || repository.starts_with("https://") {
+        let agent = oci::client::agent(options.tls)?;
+        let base = repository.trim_end_matches('/');
+        let index_url = format!("{base}/index.yaml");
+        let index = Index::parse(
+            &get(&agent, &index_url, super::repo::MAX_INDEX_BYTES)?,
+            &index_url,
+        )?;
+        let versions = index.entries.get(&dep.name).cloned().unwrap_or_default();
+        let best = versions
+            .iter()
+            .filter_map(|e| semver::Version::parse(e.version()).ok().map(|v| (v, e)))
+            .filter(|(v, e)| constraint.matches(v) && !e.urls.is_empty())
+            .max_by(|a, b| a.0.cmp(&b.0));
+        let Some((_, entry)) = best else {
+            let available: Vec<String> = versions.iter().map(|e| e.version().to_string()).collect();
+            return Ok(missing(&available));
+        };
+        let url = &entry.urls[0];
+        let url = if url.contains("://") {
+            url.clone()
+        } else {
+            format!("{base}/{}", url.trim_start_matches('/'))
+        };
+        let limits = options.limits;
+        let bytes = get(&agent, &url, limits.total + limits.total / 8 + (1 << 20))?;
+        let actual = hex(&Sha256::digest(&bytes));
+        let stated = entry.digest.trim_start_matches("sha256:");
+        if stated.is_empty() {
+            return Err(Error::input(format!(
+                "the index at {index_url} states no digest for {} {}; an unverifiable download is refused",
+                dep.name,
+                entry.version()
+            )));
+        }
+        if actual != stated {
+            return Err(Error::input(format!(
+                "{url} has digest sha256:{actual}, not the sha256:{stated} the index states: refusing it"
+            )));
+        }
+        let files = loader::archive_files(&bytes, &format!("{url}:"), limits)?;
+        let chart_yaml = files
+            .iter()
+            .find(|f| f.name == "Chart.yaml")
+            .ok_or_else(|| Error::input(format!("{url} holds no Chart.yaml")))?;
+        let metadata = Metadata::parse(&chart_yaml.data, &format!("{url}:Chart.yaml"))?;
+        check_fetched(dep, &metadata, &constraint)?;
+        return Ok(Resolution::Found(
+            lock(&metadata.version),
+            Some(Fetched {
+                name: metadata.name,
+                version: metadata.version,
+                bytes,
+            }),
+        ));
+    }
+    Err(Error::input(format!(
+        "dependency `{}` names the repository `{repository}`; use file://, http(s):// or oci:// (repository names from `helm repo add` are not read)",
+        dep.name
+    )))
+}
+
+/// The fetched chart must be the one asked for.
+fn check_fetched(dep: &Dependency, metadata: &Metadata, constraint: &Constraint) -> Result<()> {
+    let version = semver::Version::parse(&metadata.version).ok();
+    if metadata.name != dep.name || !version.is_some_and(|v| constraint.matches(&v)) {
+        return Err(Error::input(format!(
+            "dependency `{}` {} from `{}` turned out to be {} {}: refusing it",
+            dep.name, dep.version, dep.repository, metadata.name, metadata.version
+        )));
+    }
+    Ok(())
+}
+
+/// A GET under `limit` bytes, retried on dropped connections and 5xx answers.
+fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>> {
+    let mut last = String::new();
+    for pause in [0u64, 250, 1000, 3000] {
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+        match agent.get(url).call() {
+            Ok(mut response) if response.status().is_success() => {
+                return response
+                    .body_mut()
+                    .with_config()
+                    .limit(limit)
+                    .read_to_vec()
+                    .map_err(|e| {
+                        Error::input(format!(
+                            "cannot read {url}: {e} (the limit is {limit} bytes)"
+                        ))
+                    });
+            }
+            Ok(response) if response.status().is_server_error() => {
+                last = format!("answered {}", response.status());
+            }
+            Ok(response) => {
+                return Err(Error::input(format!(
+                    "{url} answered {}",
+                    response.status()
+                )));
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(Error::input(format!(
+        "cannot fetch {url}: {last} (4 attempts)"
+    )))
+}
+
+/// Writes the fetched archives into `charts/` and removes other versions of the same charts.
+fn store(dir: &Path, fetched: &[Fetched]) -> Result<()> {
+    let charts = dir.join("charts");
+    let present = archives_in(&charts);
+    for archive in fetched {
+        let file = format!("{}-{}.tgz", archive.name, archive.version);
+        write_atomically(&charts, &file, &archive.bytes)?;
+        for (path, metadata) in &present {
+            if metadata.name == archive.name && path.file_name().is_some_and(|n| n != file.as_str())
+            {
+                std::fs::remove_file(path)
+                    .map_err(|e| Error::io("remove the old archive", path, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_lock(path: &Path, lock: &Lock) -> Result<()> {
+    let text = serde_yaml::to_string(lock)
+        .map_err(|e| Error::input(format!("cannot write Chart.lock: {e}")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomically(dir, LOCK_FILE, text.as_bytes())?;
+    Ok(())
+}
+
+/// Follows `file://` dependencies from `dir`; a chain that comes back is a cycle.
+fn check_cycles(dir: &Path) -> Result<()> {
+    fn visit(dir: &Path, path: &mut Vec<(PathBuf, String)>) -> Result<()> {
+        let canonical = dir
+            .canonicalize()
+            .map_err(|e| Error::io("open the chart", dir, e))?;
+        let chart = read_chart(dir)?;
+        if let Some(at) = path.iter().position(|(p, _)| *p == canonical) {
+            let names: Vec<&str> = path[at..]
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .chain([chart.metadata.name.as_str()])
+                .collect();
+            return Err(Error::input(format!(
+                "the file:// dependencies form a cycle: {}",
+                names.join(" -> ")
+            )));
+        }
+        path.push((canonical, chart.metadata.name.clone()));
+        for dep in &chart.metadata.dependencies {
+            if let Some(relative) = dep.repository.strip_prefix("file://") {
+                visit(&dir.join(relative), path)?;
+            }
+        }
+        path.pop();
+        Ok(())
+    }
+    visit(dir, &mut Vec::new())
+}
