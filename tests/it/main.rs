@@ -5,6 +5,7 @@ mod support;
 
 mod chart_checkers;
 mod corpus;
+mod dependencies;
 mod differential;
 mod hostile;
 mod lint;

@@ -851,3 +851,64 @@ fn bearer_tokens_from_the_registrys_token_service() {
     ]));
     assert_eq!(digest_of(&pulled), digest_of(&pushed));
 }
+
+#[test]
+fn oci_dependencies_resolve_ranges_like_helm() {
+    let registry = Registry::start(Auth::None);
+    let env = Env::new();
+    let src = env.path("src");
+    std::fs::create_dir_all(src.join("templates")).unwrap();
+    for version in ["1.0.0", "1.3.0"] {
+        std::fs::write(
+            src.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: sub\nversion: {version}\n"),
+        )
+        .unwrap();
+        let dest = env.path("archives");
+        ok(env.ours(&[
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            dest.to_str().unwrap(),
+        ]));
+        let archive = dest.join(format!("sub-{version}.tgz"));
+        ok(env.ours(&[
+            "push",
+            archive.to_str().unwrap(),
+            &registry.url("charts"),
+            "--plain-http",
+        ]));
+    }
+    let parent = format!(
+        "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: \">=1.0.0 <1.3.0\"\n  repository: {}\n",
+        registry.url("charts")
+    );
+    for dir in ["ours", "theirs"] {
+        std::fs::create_dir_all(env.path(dir).join("templates")).unwrap();
+        std::fs::write(env.path(dir).join("Chart.yaml"), &parent).unwrap();
+    }
+    ok(env.ours(&["dependency", "update", "ours", "--plain-http"]));
+    ok(env.helm(&["dependency", "update", "theirs", "--plain-http"]));
+    let read = |dir: &str| std::fs::read_to_string(env.path(dir).join("Chart.lock")).unwrap();
+    let digest = |lock: String| {
+        lock.lines()
+            .find(|l| l.starts_with("digest:"))
+            .unwrap()
+            .to_string()
+    };
+    assert!(read("ours").contains("version: 1.0.0"), "{}", read("ours"));
+    assert_eq!(digest(read("ours")), digest(read("theirs")));
+    assert!(
+        std::fs::read(env.path("ours/charts/sub-1.0.0.tgz")).unwrap()
+            == std::fs::read(env.path("archives/sub-1.0.0.tgz")).unwrap()
+    );
+    std::fs::write(
+        env.path("ours/Chart.yaml"),
+        parent.replace("<1.3.0", "<1.0.0"),
+    )
+    .unwrap();
+    failed(
+        &env.ours(&["dependency", "update", "ours", "--plain-http"]),
+        "(available: 1.0.0, 1.3.0)",
+    );
+}
