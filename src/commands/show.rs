@@ -25,22 +25,28 @@ pub struct ShowArgs {
     /// What to print.
     #[arg(value_enum)]
     pub part: Part,
-    /// The chart: a directory or a .tgz.
+    /// The chart: a directory, a .tgz, or oci://HOST/PATH/NAME.
     #[arg(value_name = "CHART")]
     pub chart: PathBuf,
+    /// For an oci:// chart: the version or range (default: the newest).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    #[command(flatten)]
+    pub tls: crate::oci::TlsOptions,
 }
 
 /// Runs `show`.
 pub fn run(args: &ShowArgs) -> Result<u8> {
     let chart = &args.chart;
-    if chart.to_string_lossy().starts_with("oci://") {
-        return Err(Error::usage(format!(
-            "`{}`: show reads a chart directory or .tgz; fetch a registry chart first with `aether-chart pull`",
-            chart.display()
-        )));
-    }
     let limits = Limits::default();
-    let files = if chart.is_dir() {
+    let text = chart.to_string_lossy();
+    let files = if text.starts_with("oci://") {
+        let reference = crate::oci::Reference::parse(&text, "the chart")?;
+        let path = crate::oci::credentials::config_path(args.tls.registry_config.as_deref());
+        let credentials = crate::oci::credentials::load(&path, &reference.host)?;
+        let mut client = crate::oci::Client::new(&reference.host, &args.tls, credentials)?;
+        crate::oci::pull(&mut client, &reference, args.version.as_deref())?.files
+    } else if chart.is_dir() {
         loader::dir_files(chart, limits)?
     } else {
         let bytes = std::fs::read(chart).map_err(|e| {

@@ -117,7 +117,23 @@ impl Client {
                     format!("answered {}", response.status())
                 }
                 Ok(response) => return Ok(response),
-                Err(e) => e.to_string(),
+                // Certificates, addresses and protocol errors do not get better by waiting.
+                Err(e) if !transient(&e) => {
+                    return Err(Error::input(format!(
+                        "the registry {} cannot be reached: {e}",
+                        self.host
+                    )));
+                }
+                Err(e) if e.to_string().contains("InvalidContentType") => {
+                    return Err(Error::input(format!(
+                        "the registry {} does not speak TLS ({e}); for a plain-HTTP registry add --plain-http",
+                        self.host
+                    )));
+                }
+                Err(e) => format!(
+                    "cannot be reached: {}",
+                    e.to_string().trim_start_matches("io: ")
+                ),
             };
             if attempt == BACKOFF.len() {
                 return Err(Error::input(format!(
@@ -293,15 +309,9 @@ impl Client {
         if response.status() == 200 {
             return Ok(());
         }
-        // A dropped connection mid-upload leaves a dead session: start the upload over.
-        let mut last = None;
-        for _ in 0..=BACKOFF.len() {
-            match self.upload(repository, bytes, digest, &scope) {
-                Ok(()) => return Ok(()),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.expect("at least one attempt"))
+        // Each request of the upload is retried on its own (see `call`): a piece sent again to
+        // the same session location replaces what a dropped connection may have left.
+        self.upload(repository, bytes, digest, &scope)
     }
 
     fn upload(&mut self, repository: &str, bytes: &[u8], digest: &str, scope: &str) -> Result<()> {
@@ -628,6 +638,18 @@ pub fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
 enum Fetch {
     Interrupted(Error),
     Fatal(Error),
+}
+
+/// Whether a failed request may succeed when tried again (a dropped or refused connection, a
+/// timeout).
+fn transient(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::BodyStalled
+    )
 }
 
 /// `Bearer realm="...",service="..."` as the scheme (lower case) and its parameters.

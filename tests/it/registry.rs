@@ -21,6 +21,13 @@ enum Auth {
         realm: String,
         cert_pem: String,
     },
+    /// HTTPS with this server certificate and key (PEM), and client certificates signed by
+    /// this CA required.
+    MutualTls {
+        cert_pem: String,
+        key_pem: String,
+        ca_pem: String,
+    },
 }
 
 const TOKEN_SERVICE: &str = "test-registry";
@@ -40,8 +47,30 @@ impl Registry {
         let dir = tempfile::tempdir().unwrap();
         let storage = dir.path().join("storage");
         let port = free_port();
+        let mut tls = String::new();
         let auth = match auth {
             Auth::None => String::new(),
+            Auth::MutualTls {
+                cert_pem,
+                key_pem,
+                ca_pem,
+            } => {
+                for (name, pem) in [
+                    ("server.pem", cert_pem),
+                    ("server.key", key_pem),
+                    ("ca.pem", ca_pem),
+                ] {
+                    std::fs::write(dir.path().join(name), pem).unwrap();
+                }
+                let at = |name: &str| dir.path().join(name).display().to_string();
+                tls = format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n    clientcas:\n      - {}\n",
+                    at("server.pem"),
+                    at("server.key"),
+                    at("ca.pem")
+                );
+                String::new()
+            }
             Auth::Token { realm, cert_pem } => {
                 std::fs::write(dir.path().join("issuer.pem"), cert_pem).unwrap();
                 format!(
@@ -63,7 +92,7 @@ impl Registry {
             }
         };
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls}{auth}",
             storage.display()
         );
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
@@ -480,6 +509,8 @@ enum Answer {
     Full(u16, Vec<(&'static str, String)>, Vec<u8>),
     /// A 200 that promises `Content-Length` bytes and hangs up after the first half.
     CutShort(Vec<u8>),
+    /// No answer at all: the connection is closed.
+    HangUp,
 }
 
 /// A loopback server that answers each request with `script(method, path)`; it counts the
@@ -551,6 +582,10 @@ fn answer(
                 if stream.write_all(&out).is_err() {
                     return;
                 }
+            }
+            Answer::HangUp => {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+                return;
             }
             Answer::CutShort(body) => {
                 let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
@@ -911,4 +946,111 @@ fn oci_dependencies_resolve_ranges_like_helm() {
         &env.ours(&["dependency", "update", "ours", "--plain-http"]),
         "(available: 1.0.0, 1.3.0)",
     );
+}
+
+#[test]
+fn tls_with_a_private_ca_and_client_certificates() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::CrlSign,
+    ];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "aether test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf = |usage: ExtendedKeyUsagePurpose, names: Vec<String>| {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(names).unwrap();
+        params.extended_key_usages = vec![usage];
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "aether test");
+        (
+            params.signed_by(&key, &ca).unwrap().pem(),
+            key.serialize_pem(),
+        )
+    };
+    let (server_cert, server_key) = leaf(
+        ExtendedKeyUsagePurpose::ServerAuth,
+        vec!["127.0.0.1".into()],
+    );
+    let (client_cert, client_key) =
+        leaf(ExtendedKeyUsagePurpose::ClientAuth, vec!["client".into()]);
+    let registry = Registry::start(Auth::MutualTls {
+        cert_pem: server_cert,
+        key_pem: server_key,
+        ca_pem: ca.pem(),
+    });
+    let env = Env::new();
+    for (name, pem) in [
+        ("ca.pem", ca.pem()),
+        ("client.pem", client_cert),
+        ("client.key", client_key),
+    ] {
+        std::fs::write(env.path(name), pem).unwrap();
+    }
+    let (ca_file, cert_file, key_file) = (
+        env.path("ca.pem"),
+        env.path("client.pem"),
+        env.path("client.key"),
+    );
+    let tls: Vec<&str> = vec![
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--cert-file",
+        cert_file.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ];
+    let chart = packaged(&env, "0.1.0");
+    let target = registry.url("charts");
+
+    // The server's certificate is unknown without the CA; without a client certificate the
+    // registry ends the handshake.
+    failed(
+        &env.ours(&["push", chart.to_str().unwrap(), &target]),
+        &format!("the registry {}", registry.host),
+    );
+    failed(
+        &env.ours(&[
+            "push",
+            chart.to_str().unwrap(),
+            &target,
+            "--insecure-skip-tls-verify",
+        ]),
+        &format!("the registry {}", registry.host),
+    );
+
+    let mut push = vec!["push", chart.to_str().unwrap(), target.as_str()];
+    push.extend(&tls);
+    ok(env.ours(&push));
+    let helm_dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&helm_dir).unwrap();
+    let source = registry.url("charts/aether");
+    let mut helm_pull = vec![
+        "pull",
+        source.as_str(),
+        "--version",
+        "0.1.0",
+        "-d",
+        helm_dir.to_str().unwrap(),
+    ];
+    helm_pull.extend(&tls);
+    ok(env.helm(&helm_pull));
+    assert!(
+        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&chart).unwrap()
+    );
+    let shown = {
+        let mut args = vec!["show", "chart", source.as_str(), "--version", "0.1.0"];
+        args.extend(&tls);
+        ok(env.ours(&args))
+    };
+    assert!(shown.stdout.contains("name: aether"), "{}", shown.stdout);
 }
