@@ -742,7 +742,47 @@ fn faults_are_clear_errors_that_leave_nothing_behind() {
         &pull(&serve_chart(linked.clone(), linked.len() as u64, false)),
         "symbolic link",
     );
+
+    // A file past the 5 MiB per-file limit (it compresses to almost nothing).
+    let mut big = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut big, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let zeros = vec![0u8; 6 << 20];
+        let mut header = tar::Header::new_gnu();
+        header.set_size(zeros.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, "evil/big.bin", zeros.as_slice())
+            .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    failed(
+        &pull(&serve_chart(big.clone(), big.len() as u64, false)),
+        "more than the limit of 5242880 per file",
+    );
     assert!(empty(&dest), "no fault leaves a file behind");
+
+    // The connection drops during every upload.
+    let (host, _) = scripted(|method, path| match method {
+        "HEAD" => Answer::Full(404, vec![], Vec::new()),
+        "POST" => Answer::Full(
+            202,
+            vec![("Location", "/v2/charts/aether/blobs/uploads/u1".into())],
+            Vec::new(),
+        ),
+        _ if path.contains("/uploads/") => Answer::HangUp,
+        _ => Answer::Full(404, vec![], Vec::new()),
+    });
+    let archive = packaged(&env, "1.0.1");
+    failed(
+        &env.ours(&[
+            "push",
+            archive.to_str().unwrap(),
+            &format!("oci://{host}/charts"),
+            "--plain-http",
+        ]),
+        &format!("the registry {host} cannot be reached"),
+    );
 }
 
 /// A loopback token issuer for docker-registry's token auth: it checks basic credentials
