@@ -9,63 +9,12 @@
 //! and how many documents per second the validation adds up to. Run with `cargo bench` after
 //! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-/// One timed run: wall time and peak resident memory of the child.
-struct Sample {
-    wall: Duration,
-    max_rss_kib: i64,
-}
-
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is reaped with wait4, which also reports its peak memory"
-)]
-fn run(program: &Path, args: &[String], stdout: Stdio) -> Sample {
-    let start = Instant::now();
-    let child = Command::new(program)
-        .args(args)
-        .stdout(stdout)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting on our own child's pid with valid out-pointers.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{} failed",
-        program.display()
-    );
-    Sample {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
-    }
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn output(program: &Path, args: &[String]) -> Vec<u8> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .expect("run for output");
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        program.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use common::{median, output, run};
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
