@@ -35,7 +35,7 @@ fn text(seed: u64, len: usize) -> Vec<u8> {
         state ^= state >> 7;
         state ^= state << 17;
         out.extend_from_slice(WORDS[(state % 16) as usize].as_bytes());
-        out.push(if state % 7 == 0 { b'\n' } else { b' ' });
+        out.push(if state.is_multiple_of(7) { b'\n' } else { b' ' });
         out.extend_from_slice(format!("{}", state % 10_000).as_bytes());
     }
     out.truncate(len);
