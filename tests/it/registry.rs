@@ -743,6 +743,21 @@ fn faults_are_clear_errors_that_leave_nothing_behind() {
         "symbolic link",
     );
 
+    // A manifest whose bytes do not match the digest the registry states for them.
+    let (host, _) = scripted(|_, path| {
+        if path.contains("/manifests/") {
+            let wrong = format!("sha256:{}", "0".repeat(64));
+            Answer::Full(
+                200,
+                vec![("Docker-Content-Digest", wrong)],
+                manifest_for(b"x", 1),
+            )
+        } else {
+            Answer::Full(404, vec![], Vec::new())
+        }
+    });
+    failed(&pull(&host), "refusing it");
+
     // A file past the 5 MiB per-file limit (it compresses to almost nothing).
     let mut big = Vec::new();
     {
