@@ -3,7 +3,8 @@
 //!
 //! The layers are replayed in the merge's own order: subcharts' values.yaml (under their name or
 //! alias), the chart's values.yaml, each `-f` file, then the `--set` flavours. A null deletes
-//! the key, which is recorded too. Lists are leaves, as in the merge (a layer replaces a list
+//! the key, which is recorded too; `import-values` copies carry the subchart line they came
+//! from. Lists are leaves, as in the merge (a layer replaces a list
 //! whole). Positions come from a separate, span-aware read of each file (serde_yaml keeps none).
 
 use std::collections::BTreeMap;
@@ -88,8 +89,52 @@ impl Provenance {
         for sub in &chart.dependencies {
             self.add_chart(sub, &format!("{prefix}{}.", sub.name()));
         }
+        self.add_imports(chart, prefix);
         let file = format!("{}values.yaml", chart.origin);
         self.add_text(&chart.values_text, &file, prefix);
+    }
+
+    /// `import-values`: the subchart tables copied under the parent's keys, below the parent's
+    /// own values.yaml (as the merge pours them under it).
+    fn add_imports(&mut self, chart: &Chart, prefix: &str) {
+        for request in &chart.metadata.dependencies {
+            for spec in &request.import_values {
+                let (child, parent) = match spec {
+                    serde_yaml::Value::String(name) => (format!("exports.{name}"), ".".to_string()),
+                    serde_yaml::Value::Mapping(m) => {
+                        let get = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                        (get("child").to_string(), get("parent").to_string())
+                    }
+                    _ => continue,
+                };
+                let from = format!("{prefix}{}.{child}.", request.name);
+                let to = if parent == "." {
+                    prefix.to_string()
+                } else {
+                    format!("{prefix}{parent}.")
+                };
+                let copies: Vec<(String, Vec<Origin>)> = self
+                    .keys
+                    .range(from.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&from))
+                    .map(|(k, origins)| {
+                        let origins = origins
+                            .iter()
+                            .map(|o| Origin {
+                                place: format!("{} (import-values from {})", o.place, request.name),
+                                value: o.value.clone(),
+                            })
+                            .collect();
+                        (format!("{to}{}", &k[from.len()..]), origins)
+                    })
+                    .collect();
+                for (key, origins) in copies {
+                    for origin in origins {
+                        self.push(key.clone(), origin);
+                    }
+                }
+            }
+        }
     }
 
     /// The keys a YAML text sets, with their lines.

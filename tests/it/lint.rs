@@ -397,3 +397,30 @@ fn extreme_numbers_are_findings_not_crashes() {
         run.stdout
     );
 }
+
+#[test]
+fn explain_follows_import_values() {
+    let chart = "tests/fixtures/differential/import-values";
+    let explain = |key: &str| {
+        let run = aether(&repo_root(), &["values", chart, "--explain", key]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let child = format!("{chart}/charts/child/values.yaml");
+    // A table imported under a parent key; the parent's own value wins over the imported one.
+    assert_eq!(
+        explain("imported.network.mode"),
+        format!("=> {child}:6 (import-values from child): imported.network.mode = bridge\n")
+    );
+    assert_eq!(
+        explain("imported.network.mtu"),
+        format!(
+            "   {child}:6 (import-values from child): imported.network.mtu = 1500\n=> {chart}/values.yaml:2: imported.network.mtu = 9000\n"
+        )
+    );
+    // An `exports` table imported at the root.
+    assert_eq!(
+        explain("port"),
+        format!("=> {child}:4 (import-values from child): port = 8080\n")
+    );
+}
