@@ -42,6 +42,15 @@ pub struct Locked {
     pub version: String,
 }
 
+/// Where a dependency comes from, for messages: its repository, or `charts/` when it has none.
+pub fn source(repository: &str) -> &str {
+    if repository.is_empty() {
+        "charts/"
+    } else {
+        repository
+    }
+}
+
 /// Helm's digest of the requested dependencies (as Chart.yaml lists them) and the locked ones.
 pub fn digest(requested: &[serde_yaml::Mapping], locked: &[Locked]) -> String {
     let locked: Vec<serde_yaml::Mapping> = locked
@@ -291,11 +300,7 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
             "`{}` {} from `{}` (available: {})",
             dep.name,
             dep.version,
-            if dep.repository.is_empty() {
-                "charts/"
-            } else {
-                &dep.repository
-            },
+            source(&dep.repository),
             if available.is_empty() {
                 "none".into()
             } else {

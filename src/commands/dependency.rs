@@ -61,11 +61,7 @@ pub fn run(args: &DependencyArgs) -> Result<u8> {
                     "{} {} from {}",
                     dep.name,
                     dep.version,
-                    if dep.repository.is_empty() {
-                        "charts/"
-                    } else {
-                        &dep.repository
-                    }
+                    lock::source(&dep.repository)
                 );
             }
             Ok(0)

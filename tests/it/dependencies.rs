@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{FileServer, Run, aether, run_program_with_env, tool};
+use crate::support::{FileServer, Run, aether, failed, ok, run_program_with_env, tool};
 
 /// Writes a minimal chart.
 fn chart(dir: &Path, chart_yaml: &str) {
@@ -24,28 +24,6 @@ fn helm(cwd: &Path, args: &[&str]) -> Run {
         .collect();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     run_program_with_env(&tool("AETHER_HELM", "bin/helm"), cwd, &args, None, &homes)
-}
-
-fn ok(run: Run) -> Run {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    run
-}
-
-fn failed(run: &Run, expect: &str) {
-    assert_eq!(
-        run.code, 2,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(expect),
-        "expected `{expect}` in:\n{}",
-        run.stderr
-    );
 }
 
 fn lock_digest(dir: &Path) -> String {

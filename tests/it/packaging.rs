@@ -4,7 +4,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::support::{FileServer, aether, repo_root, run_program_with_env, tool};
+use crate::support::{
+    FileServer, aether, archive_with_entry, repo_root, run_program_with_env, tool,
+};
 
 fn helm() -> PathBuf {
     tool("AETHER_HELM", "bin/helm")
@@ -397,20 +399,7 @@ fn repo_index_refuses_bad_input() {
         assert!(run.stderr.contains(expect), "{name}: {}", run.stderr);
     }
     // An archive that climbs out of its folder is refused by name.
-    let mut bytes = Vec::new();
-    {
-        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        // Written raw: the tar crate refuses `..` in set_path.
-        header.as_gnu_mut().unwrap().name[..20].copy_from_slice(b"evil/../../evil.yaml");
-        header.set_cksum();
-        tar.append(&header, &data[..]).unwrap();
-        tar.into_inner().unwrap().finish().unwrap();
-    }
+    let bytes = archive_with_entry("evil/../../evil.yaml");
     std::fs::write(dir.join("evil-1.0.0.tgz"), &bytes).unwrap();
     let run = aether(dir, &["repo", "index", "."]);
     assert_eq!(run.code, 2);

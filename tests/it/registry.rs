@@ -9,7 +9,9 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{Run, bin, repo_root, run_program_with_env, tool};
+use crate::support::{
+    Run, archive_with_entry, bin, failed, ok, repo_root, run_program_with_env, tool,
+};
 
 /// How a test registry authenticates.
 enum Auth {
@@ -186,28 +188,6 @@ impl Env {
             &self.vars(),
         )
     }
-}
-
-fn ok(run: Run) -> Run {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    run
-}
-
-fn failed(run: &Run, expect: &str) {
-    assert_eq!(
-        run.code, 2,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(expect),
-        "expected `{expect}` in:\n{}",
-        run.stderr
-    );
 }
 
 /// `Digest: sha256:...` from push or pull output (Helm prints it on stderr).
@@ -608,24 +588,6 @@ fn manifest_for(layer: &[u8], size: u64) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A gzipped tar with one entry `name` (written raw, so any name goes).
-fn evil_archive(name: &str) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    {
-        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
-        header.set_cksum();
-        tar.append(&header, &data[..]).unwrap();
-        tar.into_inner().unwrap().finish().unwrap();
-    }
-    bytes
-}
-
 fn serve_chart(layer: Vec<u8>, declared: u64, cut: bool) -> String {
     let manifest = manifest_for(&layer, declared);
     scripted(move |_, path| {
@@ -721,7 +683,7 @@ fn faults_are_clear_errors_that_leave_nothing_behind() {
         ("evil/../../x.yaml", "reaches outside the chart folder"),
         ("/etc/evil.yaml", "absolute path"),
     ] {
-        let archive = evil_archive(name);
+        let archive = archive_with_entry(name);
         failed(
             &pull(&serve_chart(archive.clone(), archive.len() as u64, false)),
             expect,

@@ -172,3 +172,46 @@ fn serve_file(mut stream: std::net::TcpStream, root: &Path) {
     };
     let _ = stream.write_all(&response);
 }
+
+/// Asserts that a run succeeded, showing its output when not.
+pub fn ok(run: Run) -> Run {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run
+}
+
+/// Asserts that a run failed as an error (exit 2) whose message holds `expect`.
+pub fn failed(run: &Run, expect: &str) {
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(expect),
+        "expected `{expect}` in:\n{}",
+        run.stderr
+    );
+}
+
+/// A gzipped tar with one small Chart.yaml-like entry under `name`, written raw so that any
+/// name goes (the tar crate refuses `..` and absolute paths).
+pub fn archive_with_entry(name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut bytes, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_cksum();
+        tar.append(&header, &data[..]).unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    bytes
+}
