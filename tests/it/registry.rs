@@ -190,6 +190,27 @@ impl Env {
     }
 }
 
+/// Helm pulls aether 0.1.0 from the registry (with `flags`) and gets exactly `archive`.
+fn helm_pulls_the_same(env: &Env, registry: &Registry, archive: &Path, flags: &[&str]) {
+    let dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = registry.url("charts/aether");
+    let mut args = vec![
+        "pull",
+        source.as_str(),
+        "--version",
+        "0.1.0",
+        "-d",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(flags);
+    ok(env.helm(&args));
+    assert!(
+        std::fs::read(dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(archive).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `Digest: sha256:...` from push or pull output (Helm prints it on stderr).
 fn digest_of(run: &Run) -> String {
     run.stdout
@@ -255,20 +276,7 @@ fn charts_travel_between_helm_and_aether_chart() {
             .stdout
             .starts_with(&format!("Pushed: {}/charts/aether:0.1.0\n", registry.host))
     );
-    let helm_dir = env.path("helm-pulled");
-    std::fs::create_dir_all(&helm_dir).unwrap();
-    ok(env.helm(&[
-        "pull",
-        &registry.url("charts/aether"),
-        "--version",
-        "0.1.0",
-        "--plain-http",
-        "-d",
-        helm_dir.to_str().unwrap(),
-    ]));
-    assert!(
-        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&ours).unwrap()
-    );
+    helm_pulls_the_same(&env, &registry, &ours, &["--plain-http"]);
 
     // Helm up, ours down: the same bytes, and the digest Helm printed.
     let helm_pushed = ok(env.helm(&[
@@ -455,17 +463,7 @@ fn basic_auth_logins_are_shared_with_helm() {
     }
     ok(push(&env));
     // Helm reads the login aether-chart stored.
-    let helm_dir = env.path("helm-pulled");
-    std::fs::create_dir_all(&helm_dir).unwrap();
-    ok(env.helm(&[
-        "pull",
-        &registry.url("charts/aether"),
-        "--version",
-        "0.1.0",
-        "--plain-http",
-        "-d",
-        helm_dir.to_str().unwrap(),
-    ]));
+    helm_pulls_the_same(&env, &registry, &chart, &["--plain-http"]);
     ok(env.ours(&["registry", "logout", &registry.host]));
     failed(
         &env.ours(&[
@@ -878,20 +876,7 @@ fn bearer_tokens_from_the_registrys_token_service() {
     ok(login);
     let pushed = ok(push(&env));
     // Helm pulls with the stored login through the same token service; so do we.
-    let helm_dir = env.path("helm-pulled");
-    std::fs::create_dir_all(&helm_dir).unwrap();
-    ok(env.helm(&[
-        "pull",
-        &registry.url("charts/aether"),
-        "--version",
-        "0.1.0",
-        "--plain-http",
-        "-d",
-        helm_dir.to_str().unwrap(),
-    ]));
-    assert!(
-        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&chart).unwrap()
-    );
+    helm_pulls_the_same(&env, &registry, &chart, &["--plain-http"]);
     let pulled = ok(env.ours(&[
         "pull",
         &registry.url("charts/aether"),
@@ -1048,22 +1033,8 @@ fn tls_with_a_private_ca_and_client_certificates() {
     let mut push = vec!["push", chart.to_str().unwrap(), target.as_str()];
     push.extend(&tls);
     ok(env.ours(&push));
-    let helm_dir = env.path("helm-pulled");
-    std::fs::create_dir_all(&helm_dir).unwrap();
+    helm_pulls_the_same(&env, &registry, &chart, &tls);
     let source = registry.url("charts/aether");
-    let mut helm_pull = vec![
-        "pull",
-        source.as_str(),
-        "--version",
-        "0.1.0",
-        "-d",
-        helm_dir.to_str().unwrap(),
-    ];
-    helm_pull.extend(&tls);
-    ok(env.helm(&helm_pull));
-    assert!(
-        std::fs::read(helm_dir.join("aether-0.1.0.tgz")).unwrap() == std::fs::read(&chart).unwrap()
-    );
     let shown = {
         let mut args = vec!["show", "chart", source.as_str(), "--version", "0.1.0"];
         args.extend(&tls);
