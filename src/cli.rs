@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::dependency::DependencyArgs;
+use crate::commands::deploy::{RouteArgs, ScaleArgs};
 use crate::commands::lint::LintArgs;
 use crate::commands::oci::{PullArgs, PushArgs, RegistryArgs};
 use crate::commands::package::PackageArgs;
@@ -43,4 +44,8 @@ pub enum Command {
     Registry(RegistryArgs),
     /// A chart's dependencies: update (resolve and lock), build (from Chart.lock), list.
     Dependency(DependencyArgs),
+    /// What the world-server autoscaler decides for a player count (or a CSV trace of them).
+    Scale(ScaleArgs),
+    /// Where the region router sends a player, with regions marked unhealthy.
+    Route(RouteArgs),
 }

@@ -8,6 +8,7 @@
 pub mod chart;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod error;
 pub mod oci;
 pub mod render;
@@ -30,5 +31,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Pull(args) => commands::oci::pull(&args),
         cli::Command::Registry(args) => commands::oci::registry(&args),
         cli::Command::Dependency(args) => commands::dependency::run(&args),
+        cli::Command::Scale(args) => commands::deploy::scale(&args),
+        cli::Command::Route(args) => commands::deploy::route(&args),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
 pub mod dependency;
+pub mod deploy;
 pub mod lint;
 pub mod oci;
 pub mod package;

@@ -6,6 +6,7 @@ mod support;
 mod chart_checkers;
 mod corpus;
 mod dependencies;
+mod deploy;
 mod differential;
 mod hostile;
 mod lint;
