@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::root_chart::render_variants;
+use crate::root_chart::{render_variants, render_variants_for};
 use crate::support::{run_program, tool};
 
 /// Custom resources, which the Kubernetes schemas do not describe.
@@ -24,10 +24,14 @@ const ALLOWED_SKIPS: [(&str, &str, &str); 7] = [
     ("CKV_K8S_22", "StatefulSet", "aether-postgres"),
 ];
 
-/// Writes every variant's render into `dir`, one file each.
-fn write_renders(dir: &Path, only: impl Fn(&str) -> bool) -> Vec<String> {
+/// Writes every variant's render (for `kube_version`, or the default) into `dir`, one file each.
+fn write_renders(
+    dir: &Path,
+    kube_version: Option<&str>,
+    only: impl Fn(&str) -> bool,
+) -> Vec<String> {
     let mut written = Vec::new();
-    for (name, stream) in render_variants() {
+    for (name, stream) in render_variants_for(kube_version) {
         if only(&name) {
             let file = format!("{}.yaml", name.replace(['/', '+'], "-"));
             std::fs::write(dir.join(&file), stream).unwrap();
@@ -40,9 +44,10 @@ fn write_renders(dir: &Path, only: impl Fn(&str) -> bool) -> Vec<String> {
 #[test]
 fn every_render_passes_strict_kubernetes_schemas() {
     let validate = tool("AETHER_KUBERNETES_VALIDATE", "venv/bin/kubernetes-validate");
-    let dir = tempfile::tempdir().unwrap();
-    let files = write_renders(dir.path(), |_| true);
     for version in ["1.35.0", "1.30.0"] {
+        // Rendered for the version it is checked against, as a deployment would be.
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_renders(dir.path(), Some(version), |_| true);
         let mut args = vec!["--strict".to_string(), "-k".into(), version.into()];
         args.extend(files.iter().cloned());
         let run = run_program(&validate, dir.path(), &args, None);
@@ -73,7 +78,7 @@ fn every_render_passes_strict_kubernetes_schemas() {
 fn production_passes_checkov_with_only_the_listed_skips() {
     let checkov = tool("AETHER_CHECKOV", "venv/bin/checkov");
     let dir = tempfile::tempdir().unwrap();
-    let files = write_renders(dir.path(), |name| name.starts_with("prod"));
+    let files = write_renders(dir.path(), None, |name| name.starts_with("prod"));
     assert!(files.len() >= 5);
     let args: Vec<String> = [
         "-d",

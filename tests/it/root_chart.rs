@@ -154,9 +154,17 @@ pub fn variants() -> Vec<(String, Vec<String>)> {
 
 /// Renders every variant.
 pub fn render_variants() -> Vec<(String, String)> {
+    render_variants_for(None)
+}
+
+/// Renders every variant for a target Kubernetes version (the default one without).
+pub fn render_variants_for(kube_version: Option<&str>) -> Vec<(String, String)> {
     variants()
         .into_iter()
-        .map(|(name, args)| {
+        .map(|(name, mut args)| {
+            if let Some(version) = kube_version {
+                args.extend(["--kube-version".to_string(), version.to_string()]);
+            }
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             (name, render(&args))
         })
