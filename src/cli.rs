@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::completions::CompletionsArgs;
 use crate::commands::dependency::DependencyArgs;
 use crate::commands::deploy::{RouteArgs, ScaleArgs};
 use crate::commands::lint::LintArgs;
@@ -48,4 +49,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Where the region router sends a player, with regions marked unhealthy.
     Route(RouteArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page of aether-chart and its commands (roff).
+    Man,
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
+pub mod completions;
 pub mod dependency;
 pub mod deploy;
 pub mod lint;

@@ -4,6 +4,7 @@
 mod support;
 
 mod chart_checkers;
+mod cli;
 mod corpus;
 mod dependencies;
 mod deploy;
