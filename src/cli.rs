@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::dependency::DependencyArgs;
 use crate::commands::deploy::{RouteArgs, ScaleArgs};
+use crate::commands::diff::DiffArgs;
 use crate::commands::lint::LintArgs;
 use crate::commands::oci::{PullArgs, PushArgs, RegistryArgs};
 use crate::commands::package::PackageArgs;
@@ -49,6 +50,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Where the region router sends a player, with regions marked unhealthy.
     Route(RouteArgs),
+    /// What changes between two renders (overlays), or a render and earlier output, by object.
+    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print the man page of aether-chart and its commands (roff).

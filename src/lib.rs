@@ -33,6 +33,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Dependency(args) => commands::dependency::run(&args),
         cli::Command::Scale(args) => commands::deploy::scale(&args),
         cli::Command::Route(args) => commands::deploy::route(&args),
+        cli::Command::Diff(args) => commands::diff::run(&args),
         cli::Command::Completions(args) => commands::completions::completions(&args),
         cli::Command::Man => commands::completions::man(),
     }

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod dependency;
 pub mod deploy;
+pub mod diff;
 pub mod lint;
 pub mod oci;
 pub mod package;

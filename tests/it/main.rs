@@ -8,6 +8,7 @@ mod cli;
 mod corpus;
 mod dependencies;
 mod deploy;
+mod diff;
 mod differential;
 mod hostile;
 mod lint;
