@@ -6,6 +6,7 @@ use crate::commands::completions::CompletionsArgs;
 use crate::commands::dependency::DependencyArgs;
 use crate::commands::deploy::{RouteArgs, ScaleArgs};
 use crate::commands::diff::DiffArgs;
+use crate::commands::docs::DocsArgs;
 use crate::commands::lint::LintArgs;
 use crate::commands::oci::{PullArgs, PushArgs, RegistryArgs};
 use crate::commands::package::PackageArgs;
@@ -52,6 +53,8 @@ pub enum Command {
     Route(RouteArgs),
     /// What changes between two renders (overlays), or a render and earlier output, by object.
     Diff(DiffArgs),
+    /// Write docs/values.md: every value with its type, default, overlays and description.
+    Docs(DocsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print the man page of aether-chart and its commands (roff).

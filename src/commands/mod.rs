@@ -4,6 +4,7 @@ pub mod completions;
 pub mod dependency;
 pub mod deploy;
 pub mod diff;
+pub mod docs;
 pub mod lint;
 pub mod oci;
 pub mod package;

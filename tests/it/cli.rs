@@ -59,3 +59,28 @@ fn the_man_page_has_a_section_per_command() {
         );
     }
 }
+
+#[test]
+fn docs_values_md_is_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("values.md");
+    ok(aether(
+        &repo_root(),
+        &["docs", ".", "-o", fresh.to_str().unwrap()],
+    ));
+    let fresh = std::fs::read_to_string(fresh).unwrap();
+    let committed = std::fs::read_to_string(repo_root().join("docs/values.md")).unwrap_or_default();
+    assert!(
+        fresh == committed,
+        "docs/values.md is stale: run `cargo run -- docs` and commit it"
+    );
+    // Every leaf of values.yaml is listed, with the overlays as columns.
+    assert!(fresh.contains("| Key | Type | Default | dev | prod | regions/eu-west-1 |"));
+    for key in [
+        "`api.replicas`",
+        "`world-server.scaling.targetPlayersPerPod`",
+        "`global.environment`",
+    ] {
+        assert!(fresh.contains(key), "{key} is missing");
+    }
+}
