@@ -251,10 +251,11 @@ fn comment_at(place: &str, texts: &BTreeMap<String, String>, scope: Scope) -> Op
             if previous.trim().is_empty() || indent(previous) < level {
                 break;
             }
-            if indent(previous) == level && !previous.trim_start().starts_with('#') {
-                if let Some(text) = above(&lines, at - 1) {
-                    return Some(text);
-                }
+            if indent(previous) == level
+                && !previous.trim_start().starts_with('#')
+                && let Some(text) = above(&lines, at - 1)
+            {
+                return Some(text);
             }
             at -= 1;
         }
