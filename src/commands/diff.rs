@@ -299,6 +299,19 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// A path present on one side or both.
+fn walk_pair(old: Option<&Value>, new: Option<&Value>, path: String, out: &mut Vec<Change>) {
+    match (old, new) {
+        (Some(a), Some(b)) => walk(a, b, &path, out),
+        (None, None) => {}
+        (a, b) => out.push(Change {
+            path,
+            old: a.map(json),
+            new: b.map(json),
+        }),
+    }
+}
+
 fn walk(old: &Value, new: &Value, path: &str, out: &mut Vec<Change>) {
     match (old, new) {
         (Value::Mapping(a), Value::Mapping(b)) => {
@@ -312,21 +325,12 @@ fn walk(old: &Value, new: &Value, path: &str, out: &mut Vec<Change>) {
                 })
                 .collect();
             for key in keys {
-                let child = join(path, &key);
-                match (a.get(key.as_str()), b.get(key.as_str())) {
-                    (Some(x), Some(y)) => walk(x, y, &child, out),
-                    (Some(x), None) => out.push(Change {
-                        path: child,
-                        old: Some(json(x)),
-                        new: None,
-                    }),
-                    (None, Some(y)) => out.push(Change {
-                        path: child,
-                        old: None,
-                        new: Some(json(y)),
-                    }),
-                    (None, None) => {}
-                }
+                walk_pair(
+                    a.get(key.as_str()),
+                    b.get(key.as_str()),
+                    join(path, &key),
+                    out,
+                );
             }
         }
         (Value::Sequence(a), Value::Sequence(b)) => {
@@ -347,39 +351,16 @@ fn walk(old: &Value, new: &Value, path: &str, out: &mut Vec<Change>) {
                 let order: Vec<String> = a.iter().chain(b.iter()).filter_map(name).collect();
                 let mut seen = std::collections::BTreeSet::new();
                 for item in order.into_iter().filter(|n| seen.insert(n.clone())) {
-                    let child = format!("{path}[name={item}]");
-                    match (x.get(&item), y.get(&item)) {
-                        (Some(p), Some(q)) => walk(p, q, &child, out),
-                        (Some(p), None) => out.push(Change {
-                            path: child,
-                            old: Some(json(p)),
-                            new: None,
-                        }),
-                        (None, Some(q)) => out.push(Change {
-                            path: child,
-                            old: None,
-                            new: Some(json(q)),
-                        }),
-                        (None, None) => {}
-                    }
+                    walk_pair(
+                        x.get(&item),
+                        y.get(&item),
+                        format!("{path}[name={item}]"),
+                        out,
+                    );
                 }
             } else {
                 for i in 0..a.len().max(b.len()) {
-                    let child = format!("{path}[{i}]");
-                    match (a.get(i), b.get(i)) {
-                        (Some(p), Some(q)) => walk(p, q, &child, out),
-                        (Some(p), None) => out.push(Change {
-                            path: child,
-                            old: Some(json(p)),
-                            new: None,
-                        }),
-                        (None, Some(q)) => out.push(Change {
-                            path: child,
-                            old: None,
-                            new: Some(json(q)),
-                        }),
-                        (None, None) => {}
-                    }
+                    walk_pair(a.get(i), b.get(i), format!("{path}[{i}]"), out);
                 }
             }
         }

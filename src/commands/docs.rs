@@ -84,7 +84,7 @@ pub fn reference(dir: &Path) -> Result<String> {
             .unwrap_or_default();
         let kind = match value {
             Value::Null => schema_type(&schemas, key).unwrap_or_else(|| "null".into()),
-            other => type_name(other).into(),
+            other => other.type_name().into(),
         };
         let mut row = format!("| `{key}` | {kind} | {} |", cell(&show(value)));
         for (_, set) in &overlays {
@@ -282,18 +282,6 @@ fn above(lines: &[&str], index: usize) -> Option<String> {
     }
     found.reverse();
     (!found.is_empty()).then(|| found.join(" "))
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Int(_) => "integer",
-        Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::List(_) => "list",
-        Value::Map(_) => "map",
-    }
 }
 
 /// A value on one line, as JSON.
