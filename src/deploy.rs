@@ -197,13 +197,13 @@ pub fn world_server_values(values: &Map) -> Result<&Map> {
 }
 
 fn number(map: &Map, path: &str) -> Result<u64> {
-    let mut node = Some(&Value::Map(map.clone()));
-    for key in path.split('.') {
-        node = match node {
-            Some(Value::Map(m)) => m.get(key),
-            _ => None,
-        };
-    }
+    let mut keys = path.split('.');
+    let first = keys.next().unwrap_or_default();
+    let node = keys.try_fold(map.get(first), |node, key| match node {
+        Some(Value::Map(m)) => Ok(m.get(key)),
+        _ => Err(()),
+    });
+    let node = node.ok().flatten();
     match node {
         Some(Value::Int(n)) if *n >= 0 => Ok(*n as u64),
         Some(Value::Float(f)) if *f >= 0.0 && f.fract() == 0.0 => Ok(*f as u64),

@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use crate::chart::Limits;
 use crate::chart::package::write_atomically;
-use crate::chart::{Limits, loader};
 use crate::error::{Error, Result};
 use crate::oci::credentials::{self, Credentials};
 use crate::oci::{self, Client, PushedChart, Reference, TlsOptions};
@@ -106,10 +106,9 @@ pub fn push(args: &PushArgs) -> Result<u8> {
         )));
     }
     let chart = PushedChart::read(&args.chart, Limits::default())?;
-    let chart_yaml = chart_yaml_mapping(&chart.archive, &args.chart)?;
     let reference = target.child(&chart.name)?;
     let tag = oci::tag_of(&chart.version);
-    let manifest = chart.manifest(&chart.annotations(&chart_yaml));
+    let manifest = chart.manifest(&chart.annotations());
     let mut client = client(&reference.host, &args.tls)?;
     let repository = &reference.repository;
     client.push_blob(repository, &chart.archive, &oci::digest(&chart.archive))?;
@@ -121,17 +120,6 @@ pub fn push(args: &PushArgs) -> Result<u8> {
     println!("Pushed: {}/{}:{tag}", reference.host, repository);
     println!("Digest: {}", oci::digest(&manifest));
     Ok(0)
-}
-
-fn chart_yaml_mapping(archive: &[u8], path: &std::path::Path) -> Result<serde_yaml::Mapping> {
-    let label = format!("{}:", path.display());
-    let files = loader::archive_files(archive, &label, Limits::default())?;
-    let file = files
-        .iter()
-        .find(|f| f.name == "Chart.yaml")
-        .ok_or_else(|| Error::input(format!("`{}` holds no Chart.yaml", path.display())))?;
-    serde_yaml::from_slice(&file.data)
-        .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))
 }
 
 /// Runs `pull`.

@@ -67,6 +67,8 @@ pub struct PushedChart {
     pub config: Vec<u8>,
     pub created: String,
     pub prov: Option<Vec<u8>>,
+    /// Chart.yaml as written, for the annotations.
+    pub chart_yaml: serde_yaml::Mapping,
 }
 
 impl PushedChart {
@@ -92,13 +94,16 @@ impl PushedChart {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("read", &prov_path, e)),
         };
+        let mapping: serde_yaml::Mapping = serde_yaml::from_slice(&chart_yaml.data)
+            .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))?;
         Ok(PushedChart {
             name: metadata.name.clone(),
             version: metadata.version.clone(),
-            config: helm_config(&chart_yaml.data, &label)?,
+            config: helm_json::metadata(&mapping).into_bytes(),
             created: rfc3339(chart_mtime(&archive).unwrap_or(0)),
             archive,
             prov,
+            chart_yaml: mapping,
         })
     }
 
@@ -140,10 +145,8 @@ impl PushedChart {
 
     /// Helm's annotations: description, title, version, url, created, source, authors, then
     /// the chart's annotations (never replacing title or version).
-    pub fn annotations(
-        &self,
-        chart_yaml: &serde_yaml::Mapping,
-    ) -> std::collections::BTreeMap<String, String> {
+    pub fn annotations(&self) -> std::collections::BTreeMap<String, String> {
+        let chart_yaml = &self.chart_yaml;
         let text = |key: &str| scalar(chart_yaml.get(key)).unwrap_or_default();
         let mut out = std::collections::BTreeMap::new();
         let mut add = |key: &str, value: String| {
@@ -274,14 +277,6 @@ pub fn resolve(client: &mut Client, repository: &str, version: Option<&str>) -> 
         })
 }
 
-/// The config blob: Chart.yaml as Helm marshals its metadata to JSON (field order of Helm's
-/// struct, empty fields left out).
-pub fn helm_config(chart_yaml: &[u8], label: &str) -> Result<Vec<u8>> {
-    let doc: serde_yaml::Mapping = serde_yaml::from_slice(chart_yaml)
-        .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))?;
-    Ok(helm_json::metadata(&doc).into_bytes())
-}
-
 /// The registry tag of a chart version: SemVer's `+` is not allowed in tags, Helm writes `_`.
 pub fn tag_of(version: &str) -> String {
     version.replace('+', "_")
@@ -319,12 +314,12 @@ fn chart_mtime(archive: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{go_json, helm_config, tag_of, version_of};
+    use super::{go_json, tag_of, version_of};
 
     #[test]
     fn config_follows_helms_field_order() {
         let yaml = b"apiVersion: v2\nname: demo\nversion: 1.0.0+b1\ndescription: a <b> & c\nannotations:\n  z: '1'\n  a: x\nmaintainers:\n- name: Ann\n  email: ann@example.com\ndependencies:\n- name: sub\n  version: ~1.2\n  repository: ''\ntype: application\n";
-        let json = String::from_utf8(helm_config(yaml, "demo:").unwrap()).unwrap();
+        let json = crate::chart::helm_json::metadata(&serde_yaml::from_slice(yaml).unwrap());
         assert_eq!(
             json,
             r#"{"name":"demo","version":"1.0.0+b1","description":"a \u003cb\u003e \u0026 c","maintainers":[{"name":"Ann","email":"ann@example.com"}],"apiVersion":"v2","annotations":{"a":"x","z":"1"},"dependencies":[{"name":"sub","version":"~1.2","repository":""}],"type":"application"}"#
