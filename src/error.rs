@@ -86,6 +86,18 @@ impl fmt::Display for Error {
 /// The result type used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `text` cut to its first `max` characters, saying how many were left out: quoted input
+/// (a YAML scalar in a parse error, a rendered line) may be megabytes long.
+pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((end, _)) => {
+            let left = text[end..].chars().count();
+            format!("{}… ({left} more characters)", &text[..end]).into()
+        }
+    }
+}
+
 /// The 1-based line and column of byte `offset` in `text`.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod commands;
 pub mod deploy;
 pub mod error;
+pub(crate) mod fs;
+pub mod memory;
 pub mod oci;
 pub mod render;
 pub mod validate;

@@ -4,7 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: aether_chart::memory::Bounded = aether_chart::memory::Bounded;
+
 fn main() -> ExitCode {
+    aether_chart::memory::set_ceiling();
     // Templates may nest macros deeply; give worker threads room for the recursion limit.
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(64 << 20)

@@ -6,12 +6,13 @@
 //! and 5 MiB by default), and an archive's decompressed stream is capped too (gzip bombs).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::ignore::{HELMIGNORE, Rules};
 use super::metadata::Metadata;
 use super::{Chart, File};
 use crate::error::{Error, Result};
+use crate::fs::{self, ChartDir, Kind};
 use crate::values::file::parse_values;
 
 /// Size limits for loading a chart.
@@ -35,6 +36,56 @@ impl Default for Limits {
 /// How many nested archives (`charts/*.tgz` inside archives) are followed.
 const MAX_ARCHIVE_NESTING: usize = 8;
 
+/// What is left of the limits while one chart loads: every file of the chart, of its
+/// subcharts and of the archives inside it counts against one total, so nesting archives
+/// cannot multiply the limit.
+struct Budget {
+    limits: Limits,
+    used: u64,
+}
+
+impl Budget {
+    fn new(limits: Limits) -> Budget {
+        Budget { limits, used: 0 }
+    }
+
+    /// The most bytes the next file may have: the per-file limit, or what is left in total.
+    fn next_file(&self) -> u64 {
+        self.limits
+            .per_file
+            .min(self.limits.total.saturating_sub(self.used))
+    }
+
+    /// Counts `len` more bytes; `shown` names the file that broke a limit.
+    fn take(&mut self, len: u64, shown: &str) -> Result<()> {
+        if len > self.limits.per_file {
+            return Err(Error::input(format!(
+                "chart file `{shown}` is {len} bytes, more than the limit of {} per file; \
+                 add it to .helmignore or raise --max-file-size",
+                self.limits.per_file
+            )));
+        }
+        self.used += len;
+        if self.used > self.limits.total {
+            return Err(Error::input(format!(
+                "the chart, with everything its archives hold, is larger than the limit of {} \
+                 bytes (at `{shown}`); add large files to .helmignore or raise --max-chart-size",
+                self.limits.total
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The most bytes a chart archive may have on disk or on the wire: compressed data is at most
+/// a little larger than what it holds.
+pub fn archive_limit(limits: Limits) -> u64 {
+    limits
+        .total
+        .saturating_add(limits.total / 8)
+        .saturating_add(1 << 20)
+}
+
 /// Loads the chart at `path`: a directory, or a gzipped tar archive.
 pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -43,24 +94,25 @@ pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
             path.display()
         ))
     })?;
+    let mut budget = Budget::new(limits);
     if meta.is_dir() {
-        let files = read_dir(path, limits)?;
+        let files = walk_dir(path, &mut budget, false)?;
         let origin = if path == Path::new(".") {
             String::new()
         } else {
             format!("{}/", path.display())
         };
-        from_files(files, origin, limits, 0)
+        from_files(files, origin, &mut budget, 0)
     } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read the chart", path, e))?;
-        from_archive(&bytes, &format!("{}:", path.display()), limits, 0)
+        let bytes = fs::read_user_file(path, "the chart", archive_limit(limits))?;
+        from_archive(&bytes, &format!("{}:", path.display()), &mut budget, 0)
     }
 }
 
 /// The files of a chart directory as they are on disk (after `.helmignore`), relative to its
 /// root and sorted by path: what a package holds.
 pub fn dir_files(root: &Path, limits: Limits) -> Result<Vec<File>> {
-    let mut files = walk_dir(root, limits, true)?;
+    let mut files = walk_dir(root, &mut Budget::new(limits), true)?;
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
@@ -68,117 +120,78 @@ pub fn dir_files(root: &Path, limits: Limits) -> Result<Vec<File>> {
 /// The files of a gzipped tar chart as they are in the archive, relative to its top folder;
 /// `label` prefixes messages.
 pub fn archive_files(bytes: &[u8], label: &str, limits: Limits) -> Result<Vec<File>> {
-    read_archive(bytes, label, limits, true)
+    read_archive(bytes, label, &mut Budget::new(limits), true)
 }
 
-/// Walks a chart directory, returning its files relative to `root`.
-fn read_dir(root: &Path, limits: Limits) -> Result<Vec<File>> {
-    walk_dir(root, limits, false)
-}
-
-fn walk_dir(root: &Path, limits: Limits, raw: bool) -> Result<Vec<File>> {
-    let rules = match std::fs::read(root.join(HELMIGNORE)) {
-        Ok(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes)).map_err(Error::input)?,
-        Err(_) => Rules::defaults(),
+/// Walks a chart directory through the one chart reader, returning its files relative to
+/// `root`; `raw` keeps the bytes as they are (no byte-order mark removed).
+fn walk_dir(root: &Path, budget: &mut Budget, raw: bool) -> Result<Vec<File>> {
+    let dir = ChartDir::open(root)?;
+    let rules = match dir.read(HELMIGNORE, budget.limits.per_file)? {
+        Some(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes)).map_err(Error::input)?,
+        None => Rules::defaults(),
     };
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|e| Error::io("open the chart", root, e))?;
     let mut walker = Walker {
-        root: canonical_root,
+        dir,
         rules,
-        limits,
-        total: 0,
+        budget,
         files: Vec::new(),
         raw,
     };
-    walker.walk(root, "")?;
+    walker.walk("")?;
     Ok(walker.files)
 }
 
-struct Walker {
-    root: PathBuf,
+struct Walker<'b> {
+    dir: ChartDir,
     rules: Rules,
-    limits: Limits,
-    total: u64,
+    budget: &'b mut Budget,
     files: Vec<File>,
-    /// Keep the bytes as they are (no byte-order mark removed).
     raw: bool,
 }
 
-impl Walker {
-    fn walk(&mut self, dir: &Path, prefix: &str) -> Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io("read the directory", dir, e))?
+impl Walker<'_> {
+    /// Reads the folder `prefix` (empty, or ending in `/`) of the chart.
+    fn walk(&mut self, prefix: &str) -> Result<()> {
+        let folder = self.dir.root().join(prefix);
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&folder)
+            .map_err(|e| Error::io("read the directory", &folder, e))?
             .filter_map(|e| e.ok())
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let file_name = entry.file_name();
-            let Some(file_name) = file_name.to_str() else {
+        {
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                 return Err(Error::input(format!(
                     "`{}` has a file name that is not UTF-8; rename it",
                     entry.path().display()
                 )));
             };
-            let relative = format!("{prefix}{file_name}");
-            let path = entry.path();
-            let link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
-            if self.rules.ignored(&relative, meta.is_dir()) {
+            names.push(name);
+        }
+        names.sort();
+        for name in names {
+            let relative = format!("{prefix}{name}");
+            let Some(kind) = self.dir.kind(&relative)? else {
+                continue;
+            };
+            if self.rules.ignored(&relative, kind == Kind::Dir) {
                 continue;
             }
-            if link {
-                self.check_link(&path, &relative)?;
+            match kind {
+                Kind::Dir => self.walk(&format!("{relative}/"))?,
+                Kind::File(len) => {
+                    self.budget.take(len, &relative)?;
+                    let data = self
+                        .dir
+                        .read(&relative, len)?
+                        .ok_or_else(|| Error::input(format!("`{relative}` vanished while read")))?;
+                    let data = if self.raw { data } else { strip_bom(data) };
+                    self.files.push(File {
+                        name: relative,
+                        data,
+                    });
+                }
             }
-            if meta.is_dir() {
-                self.walk(&path, &format!("{relative}/"))?;
-            } else if meta.is_file() {
-                self.read_file(&path, relative, meta.len())?;
-            } else {
-                return Err(Error::input(format!(
-                    "`{}` is not a regular file; a chart may hold only files and directories",
-                    path.display()
-                )));
-            }
         }
-        Ok(())
-    }
-
-    fn check_link(&self, path: &Path, relative: &str) -> Result<()> {
-        let target = path
-            .canonicalize()
-            .map_err(|e| Error::io("follow the link", path, e))?;
-        if !target.starts_with(&self.root) {
-            return Err(Error::input(format!(
-                "`{relative}` is a link to `{}`, outside the chart; copy the file into the chart or add it to .helmignore",
-                target.display()
-            )));
-        }
-        Ok(())
-    }
-
-    fn read_file(&mut self, path: &Path, relative: String, len: u64) -> Result<()> {
-        if len > self.limits.per_file {
-            return Err(Error::input(format!(
-                "chart file `{relative}` is {len} bytes, more than the limit of {} per file; \
-                 add it to .helmignore or raise --max-file-size",
-                self.limits.per_file
-            )));
-        }
-        self.total += len;
-        if self.total > self.limits.total {
-            return Err(Error::input(format!(
-                "the chart is larger than the limit of {} bytes; add large files to .helmignore or raise --max-chart-size",
-                self.limits.total
-            )));
-        }
-        let data = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let data = if self.raw { data } else { strip_bom(data) };
-        self.files.push(File {
-            name: relative,
-            data,
-        });
         Ok(())
     }
 }
@@ -191,19 +204,20 @@ fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
 }
 
 /// Reads a gzipped tar chart; `label` prefixes messages (e.g. `aether-0.1.0.tgz:`).
-fn from_archive(bytes: &[u8], label: &str, limits: Limits, nesting: usize) -> Result<Chart> {
+fn from_archive(bytes: &[u8], label: &str, budget: &mut Budget, nesting: usize) -> Result<Chart> {
     if nesting > MAX_ARCHIVE_NESTING {
         return Err(Error::input(format!(
             "`{label}` nests chart archives more than {MAX_ARCHIVE_NESTING} deep"
         )));
     }
-    let files = read_archive(bytes, label, limits, false)?;
-    from_files(files, label.to_string(), limits, nesting)
+    let files = read_archive(bytes, label, budget, false)?;
+    from_files(files, label.to_string(), budget, nesting)
 }
 
 /// The files of a gzipped tar chart, checked entry by entry against traversal, links and the
 /// size limits.
-fn read_archive(bytes: &[u8], label: &str, limits: Limits, raw: bool) -> Result<Vec<File>> {
+fn read_archive(bytes: &[u8], label: &str, budget: &mut Budget, raw: bool) -> Result<Vec<File>> {
+    let limits = budget.limits;
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(Error::input(format!(
             "`{}` is not a gzipped chart archive; pass a chart directory or a .tgz made by `package`",
@@ -218,7 +232,6 @@ fn read_archive(bytes: &[u8], label: &str, limits: Limits, raw: bool) -> Result<
     let decoder = flate2::read::GzDecoder::new(bytes).take(stream_cap);
     let mut archive = tar::Archive::new(decoder);
     let mut files = Vec::new();
-    let mut total = 0u64;
     let bad = |what: String| Error::input(format!("`{label}` {what}"));
     let entries = archive
         .entries()
@@ -256,18 +269,23 @@ fn read_archive(bytes: &[u8], label: &str, limits: Limits, raw: bool) -> Result<
                 limits.per_file
             )));
         }
-        let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
+        // Read no further than the file's share of what is left, whatever the header says.
+        let allowed = budget.next_file();
+        let mut data = Vec::with_capacity(size.min(allowed).min(1 << 20) as usize);
         (&mut entry)
-            .take(limits.per_file + 1)
+            .take(allowed + 1)
             .read_to_end(&mut data)
             .map_err(|e| bad(format!("cannot be read: {e}")))?;
-        total += data.len() as u64;
-        if data.len() as u64 > limits.per_file || total > limits.total {
+        if data.len() as u64 > allowed {
             return Err(bad(format!(
-                "decompresses to more than the limit of {} bytes",
+                "decompresses to more than the limit of {} bytes (with everything the chart \
+                 holds, nested archives included)",
                 limits.total
             )));
         }
+        budget
+            .take(data.len() as u64, &shown)
+            .map_err(|e| e.context(format!("`{label}`")))?;
         let data = if raw { data } else { strip_bom(data) };
         files.push(File { name, data });
     }
@@ -315,7 +333,12 @@ fn entry_name(raw: &str) -> std::result::Result<String, String> {
 }
 
 /// Sorts loaded files into a chart (Helm's `LoadFiles`).
-fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) -> Result<Chart> {
+fn from_files(
+    files: Vec<File>,
+    origin: String,
+    budget: &mut Budget,
+    nesting: usize,
+) -> Result<Chart> {
     let chart_yaml = files.iter().find(|f| f.name == "Chart.yaml").ok_or_else(|| {
         Error::input(format!(
             "`{origin}Chart.yaml` is missing; a chart needs a Chart.yaml with apiVersion: v2, name and version"
@@ -357,7 +380,7 @@ fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) 
         let sub_origin = format!("{origin}charts/{top}");
         let sub = if top.ends_with(".tgz") {
             let file = &files[0];
-            from_archive(&file.data, &format!("{sub_origin}:"), limits, nesting + 1)?
+            from_archive(&file.data, &format!("{sub_origin}:"), budget, nesting + 1)?
         } else {
             let prefix = format!("charts/{top}/");
             let files = files
@@ -369,7 +392,7 @@ fn from_files(files: Vec<File>, origin: String, limits: Limits, nesting: usize) 
                     })
                 })
                 .collect();
-            from_files(files, format!("{sub_origin}/"), limits, nesting)?
+            from_files(files, format!("{sub_origin}/"), budget, nesting)?
         };
         chart.dependencies.push(sub);
     }

@@ -15,14 +15,18 @@ use sha2::{Digest as _, Sha256};
 
 use super::helm_json;
 use super::loader::{self, Limits};
-use super::package::{self, Overrides, write_atomically};
+use super::package::{self, Overrides};
 use super::repo::{Index, hex, now};
 use super::{Metadata, metadata::Dependency};
 use crate::error::{Error, Result};
+use crate::fs::{self, ChartDir, Kind};
 use crate::oci::{self, Reference, TlsOptions};
 use crate::version::Constraint;
 
 pub const LOCK_FILE: &str = "Chart.lock";
+
+/// The largest Chart.lock read.
+const MAX_LOCK_BYTES: u64 = 1 << 20;
 
 /// Chart.lock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,14 +88,11 @@ struct ChartFile {
 }
 
 fn read_chart(dir: &Path) -> Result<ChartFile> {
-    let path = dir.join("Chart.yaml");
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read `{}`: {e}; pass a chart directory",
-            path.display()
-        ))
-    })?;
-    let label = path.display().to_string();
+    let chart = ChartDir::open(dir)?;
+    let label = chart.shown("Chart.yaml");
+    let bytes = chart
+        .read("Chart.yaml", Limits::default().per_file)?
+        .ok_or_else(|| Error::usage(format!("`{label}` does not exist; pass a chart directory")))?;
     let metadata = Metadata::parse(&bytes, &label)?;
     let raw: serde_yaml::Mapping =
         serde_yaml::from_slice(&bytes).map_err(|e| Error::input(format!("`{label}`: {e}")))?;
@@ -109,7 +110,7 @@ fn read_chart(dir: &Path) -> Result<ChartFile> {
 }
 
 /// Refuses a Chart.lock that is a symbolic link (it could point anywhere on the machine).
-fn check_lock_path(dir: &Path) -> Result<PathBuf> {
+fn check_lock_path(dir: &Path) -> Result<()> {
     let path = dir.join(LOCK_FILE);
     if let Ok(meta) = std::fs::symlink_metadata(&path)
         && meta.file_type().is_symlink()
@@ -119,21 +120,17 @@ fn check_lock_path(dir: &Path) -> Result<PathBuf> {
             path.display()
         )));
     }
-    Ok(path)
+    Ok(())
 }
 
 /// Reads Chart.lock, if there is one.
 pub fn read_lock(dir: &Path) -> Result<Option<Lock>> {
-    let path = check_lock_path(dir)?;
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", &path, e)),
+    check_lock_path(dir)?;
+    let chart = ChartDir::open(dir)?;
+    let Some(bytes) = chart.read(LOCK_FILE, MAX_LOCK_BYTES)? else {
+        return Ok(None);
     };
-    let label = path.display().to_string();
-    if bytes.len() > 1 << 20 {
-        return Err(Error::input(format!("`{label}` is larger than 1 MiB")));
-    }
+    let label = chart.shown(LOCK_FILE);
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::input(format!("`{label}` is not UTF-8 text")))?;
     serde_yaml::from_str(text)
@@ -144,7 +141,7 @@ pub fn read_lock(dir: &Path) -> Result<Option<Lock>> {
 /// Resolves every dependency to an exact version, fetches the archives into `charts/` and
 /// writes Chart.lock.
 pub fn update(dir: &Path, options: &Options<'_>) -> Result<Lock> {
-    let lock_path = check_lock_path(dir)?;
+    check_lock_path(dir)?;
     let chart = read_chart(dir)?;
     check_cycles(dir)?;
     let mut locked = Vec::new();
@@ -173,7 +170,7 @@ pub fn update(dir: &Path, options: &Options<'_>) -> Result<Lock> {
         dependencies: locked,
         generated: now()?,
     };
-    write_lock(&lock_path, &lock)?;
+    write_lock(dir, &lock)?;
     Ok(lock)
 }
 
@@ -221,58 +218,81 @@ pub struct Status {
 /// What `charts/` holds for each dependency.
 pub fn list(dir: &Path) -> Result<Vec<Status>> {
     let chart = read_chart(dir)?;
-    let present = archives_in(&dir.join("charts"));
-    Ok(chart
-        .metadata
-        .dependencies
-        .iter()
-        .map(|dep| {
-            let constraint = Constraint::parse(&dep.version).ok();
-            let unpacked = dir
-                .join("charts")
-                .join(&dep.name)
-                .join("Chart.yaml")
-                .is_file();
-            let archived: Vec<&(PathBuf, Metadata)> =
-                present.iter().filter(|(_, m)| m.name == dep.name).collect();
-            let status = if unpacked {
-                "unpacked"
-            } else if archived.is_empty() {
-                "missing"
-            } else if archived.iter().any(|(_, m)| {
-                semver::Version::parse(&m.version)
-                    .is_ok_and(|v| constraint.as_ref().is_none_or(|c| c.matches(&v)))
-            }) {
-                "ok"
-            } else {
-                "wrong version"
-            };
-            Status {
-                name: dep.name.clone(),
-                version: dep.version.clone(),
-                repository: dep.repository.clone(),
-                status: status.into(),
-            }
-        })
-        .collect())
+    let folder = ChartDir::open(dir)?;
+    let present = archives_in(&folder)?;
+    let mut statuses = Vec::new();
+    for dep in &chart.metadata.dependencies {
+        let unpacked = matches!(
+            folder.kind(&format!("charts/{}/Chart.yaml", dep.name))?,
+            Some(Kind::File(_))
+        );
+        statuses.push(status(dep, unpacked, &present));
+    }
+    Ok(statuses)
 }
 
-/// The chart archives directly in `dir`, with their metadata (unreadable ones skipped).
-fn archives_in(dir: &Path) -> Vec<(PathBuf, Metadata)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// One dependency's status, given whether charts/ holds it unpacked and the archives there.
+fn status(dep: &Dependency, unpacked: bool, present: &[(String, Metadata)]) -> Status {
+    let constraint = Constraint::parse(&dep.version).ok();
+    let mut archived = present
+        .iter()
+        .filter(|(_, m)| m.name == dep.name)
+        .peekable();
+    let status = if unpacked {
+        "unpacked"
+    } else if archived.peek().is_none() {
+        "missing"
+    } else if archived.any(|(_, m)| {
+        semver::Version::parse(&m.version)
+            .is_ok_and(|v| constraint.as_ref().is_none_or(|c| c.matches(&v)))
+    }) {
+        "ok"
+    } else {
+        "wrong version"
     };
-    entries
+    Status {
+        name: dep.name.clone(),
+        version: dep.version.clone(),
+        repository: dep.repository.clone(),
+        status: status.into(),
+    }
+}
+
+/// The chart archives directly in the chart's `charts/`, by their path inside the chart, with
+/// their metadata; archives that are not charts are skipped, links out of the chart and
+/// special files are errors.
+fn archives_in(chart: &ChartDir) -> Result<Vec<(String, Metadata)>> {
+    if chart.kind("charts")? != Some(Kind::Dir) {
+        return Ok(Vec::new());
+    }
+    let folder = chart.root().join("charts");
+    let entries =
+        std::fs::read_dir(&folder).map_err(|e| Error::io("read the directory", &folder, e))?;
+    let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tgz") && p.is_file())
-        .filter_map(|p| {
-            let bytes = std::fs::read(&p).ok()?;
-            let files = loader::archive_files(&bytes, "", Limits::default()).ok()?;
-            let chart = files.iter().find(|f| f.name == "Chart.yaml")?;
-            Some((p, Metadata::parse(&chart.data, "Chart.yaml").ok()?))
-        })
-        .collect()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".tgz"))
+        .collect();
+    names.sort();
+    let limits = Limits::default();
+    let mut out = Vec::new();
+    for name in names {
+        let relative = format!("charts/{name}");
+        let Some(bytes) = chart.read(&relative, loader::archive_limit(limits))? else {
+            continue;
+        };
+        let Ok(files) = loader::archive_files(&bytes, "", limits) else {
+            continue;
+        };
+        let metadata = files
+            .iter()
+            .find(|f| f.name == "Chart.yaml")
+            .and_then(|f| Metadata::parse(&f.data, "Chart.yaml").ok());
+        if let Some(metadata) = metadata {
+            out.push((relative, metadata));
+        }
+    }
+    Ok(out)
 }
 
 /// A dependency's resolution: its lock entry and the archive to store, or why none fits.
@@ -316,15 +336,18 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
     let repository = dep.repository.as_str();
     if repository.is_empty() {
         // A chart kept in charts/ by hand: it must be there; the range is locked as written.
-        let folder = dir.join("charts").join(&dep.name);
-        let archived = archives_in(&dir.join("charts"))
-            .iter()
-            .any(|(_, m)| m.name == dep.name);
-        if !folder.join("Chart.yaml").is_file() && !archived {
+        let chart = ChartDir::open(dir)?;
+        let folder = format!("charts/{}", dep.name);
+        let archived = archives_in(&chart)?.iter().any(|(_, m)| m.name == dep.name);
+        let unpacked = matches!(
+            chart.kind(&format!("{folder}/Chart.yaml"))?,
+            Some(Kind::File(_))
+        );
+        if !unpacked && !archived {
             return Err(Error::input(format!(
                 "dependency `{}` has no repository and `{}` does not exist; add it or name a repository",
                 dep.name,
-                folder.display()
+                chart.shown(&folder)
             )));
         }
         return Ok(Resolution::Found(lock(&dep.version), None));
@@ -425,7 +448,7 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
             format!("{base}/{}", url.trim_start_matches('/'))
         };
         let limits = options.limits;
-        let bytes = get(&agent, &url, limits.total + limits.total / 8 + (1 << 20))?;
+        let bytes = get(&agent, &url, loader::archive_limit(limits))?;
         let actual = hex(&Sha256::digest(&bytes));
         let stated = entry.digest.trim_start_matches("sha256:");
         if stated.is_empty() {
@@ -511,27 +534,26 @@ fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>> {
 
 /// Writes the fetched archives into `charts/` and removes other versions of the same charts.
 fn store(dir: &Path, fetched: &[Fetched]) -> Result<()> {
-    let charts = dir.join("charts");
-    let present = archives_in(&charts);
+    let present = archives_in(&ChartDir::open(dir)?)?;
+    let charts = fs::create_dirs(dir, "charts")?;
     for archive in fetched {
         let file = format!("{}-{}.tgz", archive.name, archive.version);
-        write_atomically(&charts, &file, &archive.bytes)?;
-        for (path, metadata) in &present {
-            if metadata.name == archive.name && path.file_name().is_some_and(|n| n != file.as_str())
-            {
-                std::fs::remove_file(path)
-                    .map_err(|e| Error::io("remove the old archive", path, e))?;
+        fs::write_file(&charts, &file, &archive.bytes, fs::SHARED)?;
+        for (relative, metadata) in &present {
+            if metadata.name == archive.name && *relative != format!("charts/{file}") {
+                let path = dir.join(relative);
+                std::fs::remove_file(&path)
+                    .map_err(|e| Error::io("remove the old archive", &path, e))?;
             }
         }
     }
     Ok(())
 }
 
-fn write_lock(path: &Path, lock: &Lock) -> Result<()> {
+fn write_lock(dir: &Path, lock: &Lock) -> Result<()> {
     let text = serde_yaml::to_string(lock)
         .map_err(|e| Error::input(format!("cannot write Chart.lock: {e}")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    write_atomically(dir, LOCK_FILE, text.as_bytes())?;
+    fs::write_file(dir, LOCK_FILE, text.as_bytes(), fs::SHARED)?;
     Ok(())
 }
 

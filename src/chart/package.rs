@@ -5,8 +5,7 @@
 //! `SOURCE_DATE_EPOCH`, else [`DEFAULT_MTIME`]); the gzip header carries no time and no name.
 //! Touching a file or cloning the repository afresh changes nothing in the archive.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::loader::{self, Limits};
 use super::{File, Metadata};
@@ -121,20 +120,4 @@ pub fn mtime_from_env() -> Result<u64> {
             ))
         }),
     }
-}
-
-/// Writes `bytes` to `dir/name` through a temporary file in the same folder, so a failure never
-/// leaves a partial file under the final name.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
-    let target = dir.join(name);
-    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let written = std::fs::File::create(&temp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, &target));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("write", &target, e));
-    }
-    Ok(target)
 }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::loader::{self, Limits};
-use super::package::write_atomically;
 use crate::error::{Error, Result};
 
 /// The largest index.yaml read (Helm's own repositories stay far below this).
@@ -112,7 +111,7 @@ pub fn index_directory(
     archives.sort();
     let mut index = match merge {
         Some(path) => {
-            let bytes = read_bounded(path)?;
+            let bytes = crate::fs::read_user_file(path, "the index", MAX_INDEX_BYTES)?;
             Index::parse(&bytes, &path.display().to_string())?
         }
         None => Index {
@@ -124,7 +123,11 @@ pub fn index_directory(
     let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
     for relative in &archives {
         let path = dir.join(relative);
-        let bytes = read_bounded(&path)?;
+        let bytes = crate::fs::read_user_file(
+            &path,
+            "the chart",
+            loader::archive_limit(Limits::default()),
+        )?;
         let label = format!("{relative}:");
         let files = loader::archive_files(&bytes, &label, Limits::default())?;
         let chart_yaml = files
@@ -163,7 +166,7 @@ pub fn index_directory(
     index.generated = now.to_string();
     let text = serde_yaml::to_string(&index)
         .map_err(|e| Error::input(format!("cannot write the index: {e}")))?;
-    write_atomically(dir, "index.yaml", text.as_bytes())?;
+    crate::fs::write_file(dir, "index.yaml", text.as_bytes(), crate::fs::SHARED)?;
     Ok(archives.len())
 }
 
@@ -184,23 +187,6 @@ fn collect_archives(dir: &Path, prefix: &str, out: &mut Vec<String>, depth: usiz
         }
     }
     Ok(())
-}
-
-/// A file of at most [`MAX_INDEX_BYTES`] (archives are capped by the chart limits later).
-fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INDEX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
-    if bytes.len() as u64 > MAX_INDEX_BYTES {
-        return Err(Error::input(format!(
-            "`{}` is larger than {MAX_INDEX_BYTES} bytes",
-            path.display()
-        )));
-    }
-    Ok(bytes)
 }
 
 /// Lower-case hexadecimal.

@@ -129,22 +129,20 @@ pub fn scale(args: &ScaleArgs) -> Result<u8> {
     }
     if let Some(path) = &args.plot {
         let svg = plot(&timeline, &config);
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::chart::package::write_atomically(dir, &name, svg.as_bytes())?;
+        crate::fs::write_path(path, svg.as_bytes(), crate::fs::SHARED)?;
     }
     Ok(0)
 }
 
 /// `time,players` rows (a header line is allowed), times increasing.
+/// The largest trace read (a row a second for a year is about 600 MB; a real replay is far
+/// smaller).
+const MAX_TRACE_BYTES: u64 = 256 * 1024 * 1024;
+
 fn read_trace(path: &std::path::Path) -> Result<Vec<(u64, u64)>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read the trace", path, e))?;
+    let bytes = crate::fs::read_user_file(path, "the trace", MAX_TRACE_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::input(format!("`{}` is not UTF-8 text", path.display())))?;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let at = format!("{}:{}", path.display(), i + 1);

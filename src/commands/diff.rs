@@ -189,18 +189,19 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 fn read_stream_file(file: &Path) -> Result<BTreeMap<ObjectId, Value>> {
     let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-            .map_err(|e| Error::input(format!("cannot read stdin: {e}")))?;
-        text
+        let bytes = crate::fs::read_bounded(std::io::stdin(), "<stdin>", MAX_STREAM_BYTES)?;
+        String::from_utf8(bytes).map_err(|_| Error::input("stdin is not UTF-8 text"))?
     } else {
         read_text(file)?
     };
     objects(&text, &file.display().to_string())
 }
 
+/// The largest saved manifest stream or manifest file read (a render is capped at less).
+const MAX_STREAM_BYTES: u64 = 512 * 1024 * 1024;
+
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = crate::fs::read_user_file(path, "the manifests", MAX_STREAM_BYTES)?;
     String::from_utf8(bytes)
         .map_err(|_| Error::input(format!("`{}` is not UTF-8 text", path.display())))
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::chart::{Chart, Limits};
 use crate::commands::template::{DEFAULT_KUBE_VERSION, prepare};
 use crate::error::{Error, Result};
+use crate::fs::{ChartDir, Kind};
 use crate::values::provenance::Provenance;
 use crate::values::{Map, Value, ValuesOptions};
 use crate::version::parse_lenient;
@@ -34,15 +35,7 @@ pub fn run(args: &DocsArgs) -> Result<u8> {
         print!("{text}");
         return Ok(0);
     }
-    let dir = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::usage(format!("--output `{}` names no file", output.display())))?;
-    crate::chart::package::write_atomically(dir, &name, text.as_bytes())?;
+    crate::fs::write_path(&output, text.as_bytes(), crate::fs::SHARED)?;
     eprintln!("wrote {}", output.display());
     Ok(0)
 }
@@ -110,17 +103,20 @@ fn flatten(map: &Map, prefix: &str, out: &mut Vec<(String, Value)>) {
 
 /// Each overlay under `values/` (sorted by path) and the leaves it sets, shown.
 fn overlays(dir: &Path) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+    let chart = ChartDir::open(dir)?;
     let mut files = Vec::new();
-    collect(&dir.join("values"), "", &mut files);
+    collect(&chart, "values/", &mut files)?;
     files.sort();
     let mut out = Vec::new();
     for relative in files {
-        let path = dir.join("values").join(&relative);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        let map = crate::values::file::parse_values(&bytes, &format!("values/{relative}"))?;
+        let Some(bytes) = chart.read(&relative, Limits::default().per_file)? else {
+            continue;
+        };
+        let map = crate::values::file::parse_values(&bytes, &relative)?;
         let mut leaves = Vec::new();
         flatten(&map, "", &mut leaves);
         let name = relative
+            .trim_start_matches("values/")
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_string();
@@ -132,19 +128,26 @@ fn overlays(dir: &Path) -> Result<Vec<(String, BTreeMap<String, String>)>> {
     Ok(out)
 }
 
-fn collect(dir: &Path, prefix: &str, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+/// The YAML files below the chart folder `prefix` (ending in `/`), through the chart reader.
+fn collect(chart: &ChartDir, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    if chart.kind(prefix.trim_end_matches('/'))? != Some(Kind::Dir) {
+        return Ok(());
+    }
+    let folder = chart.root().join(prefix);
+    let entries =
+        std::fs::read_dir(&folder).map_err(|e| Error::io("read the directory", &folder, e))?;
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, &format!("{prefix}{name}/"), out);
-        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-            out.push(format!("{prefix}{name}"));
+        let relative = format!("{prefix}{name}");
+        match chart.kind(&relative)? {
+            Some(Kind::Dir) => collect(chart, &format!("{relative}/"), out)?,
+            Some(Kind::File(_)) if name.ends_with(".yaml") || name.ends_with(".yml") => {
+                out.push(relative)
+            }
+            _ => {}
         }
     }
+    Ok(())
 }
 
 /// Each chart's values.yaml text by the name provenance gives it (`values.yaml`,

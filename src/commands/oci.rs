@@ -1,10 +1,8 @@
 //! `aether-chart push`, `pull` and `registry login|logout`: charts in OCI registries.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use crate::chart::Limits;
-use crate::chart::package::write_atomically;
 use crate::error::{Error, Result};
 use crate::oci::credentials::{self, Credentials};
 use crate::oci::{self, Client, PushedChart, Reference, TlsOptions};
@@ -148,10 +146,11 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
     if args.untar {
         untar(&args.destination, &metadata.name, &files)?;
     } else {
-        write_atomically(
+        crate::fs::write_into(
             &args.destination,
             &format!("{}-{}.tgz", metadata.name, metadata.version),
             &archive,
+            crate::fs::SHARED,
         )?;
     }
     println!(
@@ -163,31 +162,15 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Writes the chart's files to `dir/name`, through a temporary folder renamed at the end.
+/// Writes the chart's files as the new folder `dir/name`, through a private temporary folder
+/// moved into place at the end.
 fn untar(dir: &std::path::Path, name: &str, files: &[crate::chart::File]) -> Result<()> {
-    let target = dir.join(name);
-    if target.exists() {
-        return Err(Error::input(format!(
-            "`{}` exists already; remove it or pull into another --destination",
-            target.display()
-        )));
-    }
-    let temp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let written = (|| -> std::io::Result<()> {
-        for file in files {
-            // Names were checked when the archive was read: relative, no `..`, no links.
-            let path = temp.join(&file.name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&path, &file.data)?;
-        }
-        std::fs::rename(&temp, &target)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&temp);
-        return Err(Error::io("unpack the chart into", &target, e));
-    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|f| (f.name.as_str(), f.data.as_slice()))
+        .collect();
+    crate::fs::write_tree(dir, name, &files)?;
     Ok(())
 }
 
@@ -198,13 +181,9 @@ pub fn registry(args: &RegistryArgs) -> Result<u8> {
             let password = match (&login.password, login.password_stdin) {
                 (Some(p), _) => p.clone(),
                 (None, true) => {
-                    let mut text = String::new();
-                    std::io::stdin()
-                        .take(64 * 1024)
-                        .read_to_string(&mut text)
-                        .map_err(|e| {
-                            Error::input(format!("cannot read the password from stdin: {e}"))
-                        })?;
+                    let bytes = crate::fs::read_bounded(std::io::stdin(), "<stdin>", 64 * 1024)?;
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| Error::input("the password on stdin is not UTF-8 text"))?;
                     text.trim_end_matches(['\n', '\r']).to_string()
                 }
                 (None, false) => {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::chart::Limits;
-use crate::chart::package::{Overrides, mtime_from_env, package, write_atomically};
+use crate::chart::package::{Overrides, mtime_from_env, package};
 use crate::error::Result;
 
 /// Arguments of `package`.
@@ -52,7 +52,12 @@ pub fn run(args: &PackageArgs) -> Result<u8> {
         Limits::default(),
         mtime_from_env()?,
     )?;
-    let path = write_atomically(&args.destination, &packaged.file_name(), &packaged.bytes)?;
+    let path = crate::fs::write_into(
+        &args.destination,
+        &packaged.file_name(),
+        &packaged.bytes,
+        crate::fs::SHARED,
+    )?;
     println!(
         "Successfully packaged chart and saved it to: {}",
         path.display()

@@ -49,12 +49,7 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
     } else if chart.is_dir() {
         loader::dir_files(chart, limits)?
     } else {
-        let bytes = std::fs::read(chart).map_err(|e| {
-            Error::usage(format!(
-                "cannot open the chart `{}`: {e}; pass a chart directory or .tgz",
-                chart.display()
-            ))
-        })?;
+        let bytes = crate::fs::read_user_file(chart, "the chart", loader::archive_limit(limits))?;
         loader::archive_files(&bytes, &format!("{}:", chart.display()), limits)?
     };
     let find = |name: &str| files.iter().find(|f| f.name == name);

@@ -581,12 +581,15 @@ impl Client {
     }
 }
 
+/// The largest certificate or key file read (a bundle of every public root is about 250 KB).
+const MAX_PEM_BYTES: u64 = 4 * 1024 * 1024;
+
 /// An HTTP agent with the TLS settings of `tls` (CA file, client certificate, verification).
 pub fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
     let mut builder =
         ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
     if let Some(ca) = &tls.ca_file {
-        let pem = std::fs::read(ca).map_err(|e| Error::io("read the CA file", ca, e))?;
+        let pem = crate::fs::read_user_file(ca, "the CA file", MAX_PEM_BYTES)?;
         let certs: Vec<_> = ureq::tls::parse_pem(&pem)
             .filter_map(|item| match item {
                 Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -602,15 +605,14 @@ pub fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
         builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
     }
     if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-        let chain_pem =
-            std::fs::read(cert).map_err(|e| Error::io("read the client certificate", cert, e))?;
+        let chain_pem = crate::fs::read_user_file(cert, "the client certificate", MAX_PEM_BYTES)?;
         let chain: Vec<_> = ureq::tls::parse_pem(&chain_pem)
             .filter_map(|item| match item {
                 Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
                 _ => None,
             })
             .collect();
-        let key_pem = std::fs::read(key).map_err(|e| Error::io("read the client key", key, e))?;
+        let key_pem = crate::fs::read_user_file(key, "the client key", MAX_PEM_BYTES)?;
         let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
             Error::usage(format!(
                 "--key-file `{}` holds no usable key: {e}",

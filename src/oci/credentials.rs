@@ -33,17 +33,10 @@ pub struct Credentials {
 }
 
 fn read(path: &Path) -> Result<serde_json::Value> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(serde_json::json!({})),
-        Err(e) => return Err(Error::io("read the registry credentials", path, e)),
-    };
-    if bytes.len() > 1024 * 1024 {
-        return Err(Error::input(format!(
-            "`{}` is larger than 1 MiB; that is not a registry credentials file",
-            path.display()
-        )));
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(serde_json::json!({}));
     }
+    let bytes = crate::fs::read_user_file(path, "the registry credentials", 1024 * 1024)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::json!({}));
     }
@@ -121,27 +114,9 @@ pub fn remove(path: &Path, host: &str) -> Result<bool> {
     Ok(removed)
 }
 
-/// Writes the file with owner-only permissions from the start, through a temporary file.
+/// Writes the file with owner-only permissions from the start, whole or not at all.
 fn write(path: &Path, config: &serde_json::Value) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
-    let temp = dir.join(format!(".config.json.{}.partial", std::process::id()));
     let text = serde_json::to_string_pretty(config).expect("JSON values serialize");
-    let mut options = std::fs::File::options();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&temp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("write the registry credentials", path, e));
-    }
+    crate::fs::write_path(path, text.as_bytes(), crate::fs::PRIVATE)?;
     Ok(())
 }

@@ -80,7 +80,7 @@ impl PushedChart {
                 path.display()
             )));
         }
-        let archive = std::fs::read(path).map_err(|e| Error::io("read the chart", path, e))?;
+        let archive = crate::fs::read_user_file(path, "the chart", loader::archive_limit(limits))?;
         let label = format!("{}:", path.display());
         let files = loader::archive_files(&archive, &label, limits)?;
         let chart_yaml = chart_yaml(&files, &label)?;
@@ -89,10 +89,13 @@ impl PushedChart {
             "{}.prov",
             path.file_name().unwrap_or_default().to_string_lossy()
         ));
-        let prov = match std::fs::read(&prov_path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &prov_path, e)),
+        let prov = match std::fs::symlink_metadata(&prov_path) {
+            Ok(_) => Some(crate::fs::read_user_file(
+                &prov_path,
+                "the provenance file",
+                MAX_MANIFEST_BYTES,
+            )?),
+            Err(_) => None,
         };
         let mapping: serde_yaml::Mapping = serde_yaml::from_slice(&chart_yaml.data)
             .map_err(|e| Error::input(format!("`{label}Chart.yaml`: {e}")))?;
@@ -225,12 +228,7 @@ pub fn pull(client: &mut Client, reference: &Reference, version: Option<&str>) -
         .find(|l| l.media_type == CHART_MEDIA_TYPE || l.media_type == LEGACY_CHART_MEDIA_TYPE)
         .ok_or_else(|| Error::input(format!("{shown} has no chart layer")))?;
     let limits = Limits::default();
-    // Compressed data is at most a little larger than what it holds.
-    let archive = client.blob(
-        repository,
-        layer,
-        limits.total + limits.total / 8 + (1 << 20),
-    )?;
+    let archive = client.blob(repository, layer, loader::archive_limit(limits))?;
     let label = format!("{}:", reference.display());
     let files = loader::archive_files(&archive, &label, limits)?;
     let metadata = Metadata::parse(

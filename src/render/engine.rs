@@ -23,8 +23,8 @@ use crate::values::Map;
 const FUEL: u64 = 50_000_000;
 /// How deeply macros, includes and blocks may nest.
 const RECURSION_LIMIT: usize = 200;
-/// The most bytes one template may produce.
-const MAX_OUTPUT: usize = 512 * 1024 * 1024;
+/// The most bytes one template may produce; no filter may build a string longer than this.
+pub(crate) const MAX_OUTPUT: usize = 512 * 1024 * 1024;
 /// Marks an include that tried to leave its chart's templates folder.
 const OUTSIDE: &str = "\u{0}outside:";
 
@@ -255,7 +255,16 @@ fn render_one(
 ) -> std::result::Result<String, minijinja::Error> {
     let template = env.get_template(name)?;
     let mut out = Capped(Vec::with_capacity(64 * 1024));
-    template.render_captured_to(context, &mut out)?;
+    template
+        .render_captured_to(context, &mut out)
+        .map_err(|e| match e.kind() {
+            // The cap is hit in the writer, outside any template line: name the template.
+            ErrorKind::WriteFailure => minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{name}` writes more than {MAX_OUTPUT} bytes, the limit of one template's output"),
+            ),
+            _ => e,
+        })?;
     String::from_utf8(out.0)
         .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "the output is not UTF-8"))
 }
@@ -293,7 +302,8 @@ fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> 
     if let (Some(source), Some(line)) = (innermost.template_source(), line)
         && let Some(text) = source.lines().nth(line.saturating_sub(1))
     {
-        message.push_str(&format!("\n  {line} | {}", text.trim_end()));
+        let text = crate::error::shorten(text.trim_end(), crate::values::file::MAX_QUOTED);
+        message.push_str(&format!("\n  {line} | {text}"));
     }
     Error::input(message)
 }

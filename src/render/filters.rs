@@ -14,7 +14,10 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 use sha2::{Digest, Sha256};
 
 use super::context::map_value;
+use super::engine::MAX_OUTPUT;
 use super::yaml::to_yaml;
+
+mod bounded;
 
 /// How deeply `tpl` may call itself through values that contain `tpl` again.
 const MAX_TPL_DEPTH: usize = 16;
@@ -40,6 +43,14 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("fromyaml", fromyaml);
     env.add_function("fail", fail);
     env.add_function("tpl", tpl);
+    // Jinja's own filters whose arguments size what they build: checked first, then run.
+    env.add_filter("indent", bounded::indent);
+    env.add_filter("replace", bounded::replace);
+    env.add_filter("join", bounded::join);
+    env.add_filter("format", bounded::format);
+    env.add_filter("batch", bounded::batch);
+    env.add_filter("slice", bounded::slice);
+    env.add_filter("tojson", bounded::tojson);
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -68,8 +79,10 @@ fn toyaml(value: &Value) -> Result<Value, Error> {
 
 fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
     let text = text(value, "nindent")?;
+    let lines = text.split('\n').count();
+    bounded::check_size("nindent", bounded::grown(text.len() + 1, width, lines))?;
     let pad = " ".repeat(width);
-    let mut out = String::with_capacity(text.len() + width * 8 + 1);
+    let mut out = String::with_capacity(text.len() + width * lines + 1);
     out.push('\n');
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {

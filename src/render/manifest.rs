@@ -289,6 +289,7 @@ fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serde_yaml::Err
 fn yaml_problem(doc: &Document<'_>, err: &serde_yaml::Error) -> String {
     let text = err.to_string();
     let problem = text.split(" at line ").next().unwrap_or(&text);
+    let problem = crate::error::shorten(problem, crate::values::file::MAX_QUOTED);
     let (line, column) = err
         .location()
         .map_or((doc.line, 0), |l| (l.line() + doc.line - 1, l.column()));
@@ -299,6 +300,7 @@ fn yaml_problem(doc: &Document<'_>, err: &serde_yaml::Error) -> String {
         .nth(line.saturating_sub(1))
         .unwrap_or("")
         .trim_end();
+    let shown = crate::error::shorten(shown, crate::values::file::MAX_QUOTED);
     format!(
         "`{}`: line {line}, column {column} of the rendered output is not valid YAML: {problem}; \
          check the template's indentation and quoting\n      {line} | {shown}",
@@ -365,29 +367,14 @@ pub fn write_dir(manifests: &[&Manifest<'_>], dir: &Path) -> Result<()> {
         write_one(m, buffer).map_err(|e| Error::input(format!("cannot buffer output: {e}")))?;
     }
     for (source, bytes) in files {
-        if source
-            .split('/')
-            .any(|part| part == ".." || part.is_empty())
-        {
+        let (folder, name) = source.rsplit_once('/').unwrap_or(("", source));
+        if name.is_empty() || name == ".." || name == "." {
             return Err(Error::input(format!(
                 "refusing to write `{source}`: not a plain relative path"
             )));
         }
-        let path = dir.join(source);
-        let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::io("create the directory", parent, e))?;
-        let temporary = parent.join(format!(
-            ".{}.aether-chart-{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-            std::process::id()
-        ));
-        std::fs::write(&temporary, &bytes)
-            .and_then(|()| std::fs::rename(&temporary, &path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&temporary);
-                Error::io("write", &path, e)
-            })?;
+        let folder = crate::fs::create_dirs(dir, folder)?;
+        crate::fs::write_file(&folder, name, &bytes, crate::fs::SHARED)?;
     }
     Ok(())
 }

@@ -41,16 +41,7 @@ pub fn load(dir: &Path) -> Result<HashMap<String, Value>> {
 
 /// One schema file: its key and its checked contents.
 fn read(path: &Path, group: &str) -> Result<(String, Value)> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
-    if size > MAX_SCHEMA_BYTES {
-        return Err(Error::input(format!(
-            "`{}` is larger than 16 MiB",
-            path.display()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = crate::fs::read_user_file(path, "the schema", MAX_SCHEMA_BYTES)?;
     let schema: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::input(format!("`{}` is not valid JSON: {e}", path.display())))?;
     if let Some(reference) = external_ref(&schema) {

@@ -81,6 +81,9 @@ pub fn check_flow_nesting(text: &str) -> std::result::Result<(), usize> {
 }
 
 /// Formats a YAML error as `name:line:column: problem`.
+/// The most characters of a parse error's own text shown (it may quote a whole scalar).
+pub(crate) const MAX_QUOTED: usize = 300;
+
 pub(crate) fn yaml_error(err: &serde_yaml::Error, name: &str) -> Error {
     Error::input(yaml_message(err, name, 0))
 }
@@ -92,6 +95,7 @@ pub(crate) fn yaml_message(err: &serde_yaml::Error, name: &str, line_offset: usi
         Some(at) => &text[..at],
         None => &text,
     };
+    let problem = crate::error::shorten(problem, MAX_QUOTED);
     match err.location() {
         Some(loc) => format!(
             "`{name}:{}:{}`: invalid YAML: {problem}",

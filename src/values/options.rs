@@ -5,7 +5,6 @@
 //! rather than by position on the command line. Each `--set` flavour parses into the values
 //! layered so far, so `--set list[1]=x` edits a list that a values file set.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::coalesce::merge_maps;
@@ -57,10 +56,7 @@ impl ValuesOptions {
                     ));
                 }
                 stdin_used = true;
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::input(format!("cannot read values from stdin: {e}")))?;
+                let bytes = crate::fs::read_bounded(std::io::stdin(), "<stdin>", MAX_VALUES_BYTES)?;
                 (bytes, "<stdin>".to_string())
             } else {
                 (read_values_file(file)?, file.clone())
@@ -107,22 +103,18 @@ fn apply(flag: &str, expr: &str, base: &mut Map, kind: SetKind) -> Result<()> {
     })
 }
 
+/// The largest values file, `--set-file` file or values stream on stdin read (the size of a
+/// whole chart).
+const MAX_VALUES_BYTES: u64 = 100 * 1024 * 1024;
+
 fn read_values_file(file: &str) -> Result<Vec<u8>> {
-    let path = Path::new(file);
-    if path.is_dir() {
-        return Err(Error::usage(format!(
-            "-f `{file}` is a directory; pass a values file"
-        )));
-    }
-    std::fs::read(path).map_err(|e| {
-        Error::usage(format!(
-            "-f `{file}`: cannot read the values file: {e}; check the path"
-        ))
-    })
+    crate::fs::read_user_file(Path::new(file), "the values file", MAX_VALUES_BYTES)
+        .map_err(|e| e.context("-f"))
 }
 
 fn read_set_file(path: &str) -> Result<Value, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let bytes = crate::fs::read_user_file(Path::new(path), "the file", MAX_VALUES_BYTES)
+        .map_err(|e| e.to_string())?;
     String::from_utf8(bytes)
         .map(Value::String)
         .map_err(|_| format!("`{path}` is not valid UTF-8 text"))
