@@ -321,11 +321,7 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
             dep.name,
             dep.version,
             source(&dep.repository),
-            if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            }
+            oci::listing(available)
         ))
     };
     let lock = |version: &str| Locked {
@@ -424,11 +420,11 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
         ));
     }
     if repository.starts_with("http://") || repository.starts_with("https://") {
-        let agent = oci::client::agent(options.tls)?;
+        let http = oci::http::Http::new(options.tls)?;
         let base = repository.trim_end_matches('/');
         let index_url = format!("{base}/index.yaml");
         let index = Index::parse(
-            &get(&agent, &index_url, super::repo::MAX_INDEX_BYTES)?,
+            &http.get(&index_url, super::repo::MAX_INDEX_BYTES)?,
             &index_url,
         )?;
         let versions = index.entries.get(&dep.name).cloned().unwrap_or_default();
@@ -448,7 +444,7 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
             format!("{base}/{}", url.trim_start_matches('/'))
         };
         let limits = options.limits;
-        let bytes = get(&agent, &url, loader::archive_limit(limits))?;
+        let bytes = http.get(&url, loader::archive_limit(limits))?;
         let actual = hex(&Sha256::digest(&bytes));
         let stated = entry.digest.trim_start_matches("sha256:");
         if stated.is_empty() {
@@ -495,41 +491,6 @@ fn check_fetched(dep: &Dependency, metadata: &Metadata, constraint: &Constraint)
         )));
     }
     Ok(())
-}
-
-/// A GET under `limit` bytes, retried on dropped connections and 5xx answers.
-fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>> {
-    let mut last = String::new();
-    for pause in [0u64, 250, 1000, 3000] {
-        std::thread::sleep(std::time::Duration::from_millis(pause));
-        match agent.get(url).call() {
-            Ok(mut response) if response.status().is_success() => {
-                return response
-                    .body_mut()
-                    .with_config()
-                    .limit(limit)
-                    .read_to_vec()
-                    .map_err(|e| {
-                        Error::input(format!(
-                            "cannot read {url}: {e} (the limit is {limit} bytes)"
-                        ))
-                    });
-            }
-            Ok(response) if response.status().is_server_error() => {
-                last = format!("answered {}", response.status());
-            }
-            Ok(response) => {
-                return Err(Error::input(format!(
-                    "{url} answered {}",
-                    response.status()
-                )));
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(Error::input(format!(
-        "cannot fetch {url}: {last} (4 attempts)"
-    )))
 }
 
 /// Writes the fetched archives into `charts/` and removes other versions of the same charts.

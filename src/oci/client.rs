@@ -12,12 +12,13 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use super::credentials::Credentials;
+use super::http::{BACKOFF, DEFAULT_TIMEOUT, Http, origin, parse_duration};
 use super::{Descriptor, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
 use crate::chart::repo::hex;
 use crate::error::{Error, Result};
 
 /// How the connection to a registry is made (Helm's flags of the same names).
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TlsOptions {
     /// Speak plain HTTP to the registry (a local or test registry).
     #[arg(long)]
@@ -37,22 +38,40 @@ pub struct TlsOptions {
     /// The registry credentials file (default: Helm's registry/config.json).
     #[arg(long, value_name = "FILE")]
     pub registry_config: Option<PathBuf>,
+    /// How long all registry and repository transfers of this command may take together
+    /// (Go's spelling: 5m0s, 90s, 1h); a read that waits 30 s for data fails before that.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_TIMEOUT, value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
-/// Pauses before the second, third and fourth attempt of a request.
-const BACKOFF: [Duration; 3] = [
-    Duration::from_millis(250),
-    Duration::from_millis(1000),
-    Duration::from_millis(3000),
-];
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            plain_http: false,
+            insecure_skip_tls_verify: false,
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            registry_config: None,
+            timeout: parse_duration(DEFAULT_TIMEOUT).expect("the default parses"),
+        }
+    }
+}
+
+/// The most bytes of tag lists read for one repository, all pages together.
+const MAX_TAG_LIST_BYTES: u64 = 16 * 1024 * 1024;
+/// The most pages of a tag list followed.
+const MAX_TAG_PAGES: usize = 100;
 
 /// Upload pieces for blobs larger than this go up in this size, with progress between them.
 const CHUNK: usize = 8 * 1024 * 1024;
 
 /// A connection to one registry.
 pub struct Client {
-    agent: ureq::Agent,
+    http: Http,
     base: String,
+    /// The origin (`scheme://host:port`) of `base`: credentials go there only.
+    origin: String,
     host: String,
     credentials: Option<Credentials>,
     /// The `Authorization` header that worked, and the scope it was fetched for.
@@ -68,14 +87,28 @@ enum Method {
     Patch,
 }
 
+impl Method {
+    fn name(&self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
 impl Client {
     /// A client for `host` (`host[:port]`).
     pub fn new(host: &str, tls: &TlsOptions, credentials: Option<Credentials>) -> Result<Client> {
-        let agent = agent(tls)?;
+        let http = Http::new(tls)?;
         let scheme = if tls.plain_http { "http" } else { "https" };
+        let base = format!("{scheme}://{host}");
         Ok(Client {
-            agent,
-            base: format!("{scheme}://{host}"),
+            http,
+            origin: origin(&format!("{base}/")).unwrap_or_else(|| base.clone()),
+            base,
             host: host.to_string(),
             credentials,
             authorization: None,
@@ -84,6 +117,7 @@ impl Client {
     }
 
     /// One request with authentication and retries; `scope` is the token scope it needs.
+    /// Credentials go with it only when `url` is on the registry's own origin.
     fn call(
         &mut self,
         method: Method,
@@ -92,16 +126,26 @@ impl Client {
         body: Option<&[u8]>,
         scope: &str,
     ) -> Result<ureq::http::Response<ureq::Body>> {
+        let home = origin(url).is_some_and(|o| o == self.origin);
+        let what = format!("{} {}", method.name(), path_of(url));
         let mut authenticated = false;
-        let mut attempt = 0;
+        let mut pauses = BACKOFF.iter();
         loop {
             let authorization = self
                 .authorization
                 .as_ref()
-                .filter(|(_, s)| s == scope || s.is_empty() && scope.is_empty())
+                .filter(|(_, s)| home && (s == scope || s.is_empty() && scope.is_empty()))
                 .map(|(h, _)| h.clone());
-            let result = self.send(&method, url, headers, body, authorization.as_deref());
+            let result = self.send(&method, url, headers, body, authorization.as_deref(), &what)?;
             let retry = match result {
+                Ok(response) if response.status() == 401 && !home => {
+                    return Err(Error::input(format!(
+                        "{} asks for credentials at {url}, which the registry {} sent us to; \
+                         credentials go only to the registry itself: refusing",
+                        origin(url).unwrap_or_default(),
+                        self.host
+                    )));
+                }
                 Ok(response) if response.status() == 401 && !authenticated => {
                     let challenge = response
                         .headers()
@@ -117,36 +161,28 @@ impl Client {
                     format!("answered {}", response.status())
                 }
                 Ok(response) => return Ok(response),
-                // Certificates, addresses and protocol errors do not get better by waiting.
-                Err(e) if !transient(&e) => {
-                    return Err(Error::input(format!(
-                        "the registry {} cannot be reached: {e}",
-                        self.host
-                    )));
-                }
-                Err(e) if e.to_string().contains("InvalidContentType") => {
-                    return Err(Error::input(format!(
-                        "the registry {} does not speak TLS ({e}); for a plain-HTTP registry add --plain-http",
-                        self.host
-                    )));
-                }
-                Err(e) => format!(
-                    "cannot be reached: {}",
-                    e.to_string().trim_start_matches("io: ")
-                ),
+                Err(e) => match self.http.failure(&e, &format!("the registry {}", self.host), &what) {
+                    Some(fatal) => return Err(fatal),
+                    None => format!(
+                        "cannot be reached: {}",
+                        e.to_string().trim_start_matches("io: ")
+                    ),
+                },
             };
-            if attempt == BACKOFF.len() {
-                return Err(Error::input(format!(
-                    "the registry {} {retry} ({} attempts); check that it is running and reachable",
-                    self.host,
-                    attempt + 1
-                )));
+            match pauses.next() {
+                Some(pause) => self.http.pause(*pause, &what)?,
+                None => {
+                    return Err(Error::input(format!(
+                        "the registry {} {retry} ({} attempts); check that it is running and reachable",
+                        self.host,
+                        BACKOFF.len() + 1
+                    )));
+                }
             }
-            std::thread::sleep(BACKOFF[attempt]);
-            attempt += 1;
         }
     }
 
+    /// Sends one request; the outer error is the deadline, the inner one the request's own.
     fn send(
         &self,
         method: &Method,
@@ -154,7 +190,8 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
         authorization: Option<&str>,
-    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        what: &str,
+    ) -> Result<std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>> {
         macro_rules! with_headers {
             ($request:expr) => {{
                 let mut request = $request;
@@ -167,13 +204,18 @@ impl Client {
                 request
             }};
         }
-        match method {
-            Method::Get => with_headers!(self.agent.get(url)).call(),
-            Method::Head => with_headers!(self.agent.head(url)).call(),
-            Method::Post => with_headers!(self.agent.post(url)).send(body.unwrap_or_default()),
-            Method::Put => with_headers!(self.agent.put(url)).send(body.unwrap_or_default()),
-            Method::Patch => with_headers!(self.agent.patch(url)).send(body.unwrap_or_default()),
-        }
+        let agent = &self.http.agent;
+        let http = &self.http;
+        let body = body.unwrap_or_default();
+        Ok(match method {
+            Method::Get => http.request(with_headers!(agent.get(url)), what)?.call(),
+            Method::Head => http.request(with_headers!(agent.head(url)), what)?.call(),
+            Method::Post => http.request_with_body(with_headers!(agent.post(url)), what)?.send(body),
+            Method::Put => http.request_with_body(with_headers!(agent.put(url)), what)?.send(body),
+            Method::Patch => {
+                http.request_with_body(with_headers!(agent.patch(url)), what)?.send(body)
+            }
+        })
     }
 
     /// Answers a `WWW-Authenticate` challenge: basic credentials, or a bearer token from the
@@ -219,7 +261,8 @@ impl Client {
                         query.join("&")
                     )
                 };
-                let mut request = self.agent.get(&url);
+                let what = format!("the token request to {realm}");
+                let mut request = self.http.request(self.http.agent.get(&url), &what)?;
                 if let Some(c) = &self.credentials {
                     request = request.header(
                         "Authorization",
@@ -230,7 +273,11 @@ impl Client {
                     );
                 }
                 let mut response = request.call().map_err(|e| {
-                    Error::input(format!("cannot reach the token service {realm}: {e}"))
+                    self.http
+                        .failure(&e, &format!("the token service {realm}"), &what)
+                        .unwrap_or_else(|| {
+                            Error::input(format!("cannot reach the token service {realm}: {e}"))
+                        })
                 })?;
                 match response.status().as_u16() {
                     200 => {}
@@ -416,12 +463,7 @@ impl Client {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_MANIFEST_BYTES)
-            .read_to_vec()
-            .map_err(|e| Error::input(format!("cannot read the manifest of {what}: {e}")))?;
+        let bytes = self.read_body(&mut response, MAX_MANIFEST_BYTES, &format!("the manifest of {what}"))?;
         let actual = super::digest(&bytes);
         for expected in [
             stated,
@@ -448,6 +490,7 @@ impl Client {
         descriptor: &Descriptor,
         limit: u64,
     ) -> Result<Vec<u8>> {
+        check_digest(&descriptor.digest, &format!("a layer of {repository}"))?;
         if descriptor.size > limit {
             return Err(Error::input(format!(
                 "{repository}: the blob {} is {} bytes, more than the limit of {limit}",
@@ -460,7 +503,7 @@ impl Client {
                 Ok(bytes) => return Ok(bytes),
                 // A dropped connection mid-download: fetch it again, a few times.
                 Err(Fetch::Interrupted(e)) => match pauses.next() {
-                    Some(pause) => std::thread::sleep(*pause),
+                    Some(pause) => self.http.pause(*pause, "the download")?,
                     None => return Err(e),
                 },
                 Err(Fetch::Fatal(e)) => return Err(e),
@@ -494,6 +537,10 @@ impl Client {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {
+                    let e = ureq::Error::from(e);
+                    if let Some(fatal) = self.http.failure(&e, &format!("the registry {}", self.host), &format!("the download of {what}")) {
+                        return Err(Fetch::Fatal(fatal));
+                    }
                     return Err(Fetch::Interrupted(Error::input(format!(
                         "the download of {what} broke off after {} of {} bytes: {e}",
                         bytes.len(),
@@ -528,12 +575,14 @@ impl Client {
         Ok(bytes)
     }
 
-    /// Every tag of a repository (following the registry's pages).
+    /// Every tag of a repository (following the registry's pages, within a size cap).
     pub fn tags(&mut self, repository: &str) -> Result<Vec<String>> {
         let scope = format!("repository:{repository}:pull");
         let mut url = format!("{}/v2/{repository}/tags/list?n=1000", self.base);
+        let what = format!("the tag list of {}/{repository}", self.host);
         let mut tags = Vec::new();
-        for _ in 0..100 {
+        let mut read = 0u64;
+        for _ in 0..MAX_TAG_PAGES {
             let mut response = self.call(Method::Get, &url, &[], None, &scope)?;
             self.check(&response, &format!("{}/{repository}", self.host))?;
             let next = response
@@ -546,14 +595,21 @@ impl Client {
                         .split_once('>')
                         .map(|(u, _)| u.to_string())
                 });
-            let page: serde_json::Value = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_MANIFEST_BYTES)
-                .read_to_vec()
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| Error::input(format!("the tag list of {repository} is not JSON")))?;
+            let left = MAX_TAG_LIST_BYTES - read;
+            let body = self.read_body(&mut response, left, &what).map_err(|e| {
+                if read > 0 {
+                    Error::input(format!(
+                        "{what} is larger than {MAX_TAG_LIST_BYTES} bytes ({} tags read); \
+                         name an exact version instead of a range",
+                        tags.len()
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            read += body.len() as u64;
+            let page: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| Error::input(format!("{what} is not JSON")))?;
             tags.extend(
                 page.get("tags")
                     .and_then(|t| t.as_array())
@@ -569,6 +625,25 @@ impl Client {
         Ok(tags)
     }
 
+    /// The body of `response` (about `what`), at most `limit` bytes, read within the deadline.
+    fn read_body(
+        &self,
+        response: &mut ureq::http::Response<ureq::Body>,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>> {
+        response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| {
+                self.http
+                    .failure(&e, &format!("the registry {}", self.host), what)
+                    .unwrap_or_else(|| Error::input(format!("cannot read {what}: {e}")))
+            })
+    }
+
     /// Progress on a terminal, for transfers that take longer than a second.
     fn report(&self, verb: &str, done: u64, total: u64, began: Instant) {
         if self.progress && began.elapsed() > Duration::from_secs(1) {
@@ -581,77 +656,30 @@ impl Client {
     }
 }
 
-/// The largest certificate or key file read (a bundle of every public root is about 250 KB).
-const MAX_PEM_BYTES: u64 = 4 * 1024 * 1024;
-
-/// An HTTP agent with the TLS settings of `tls` (CA file, client certificate, verification).
-pub fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
-    let mut builder =
-        ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
-    if let Some(ca) = &tls.ca_file {
-        let pem = crate::fs::read_user_file(ca, "the CA file", MAX_PEM_BYTES)?;
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if certs.is_empty() {
-            return Err(Error::usage(format!(
-                "--ca-file `{}` holds no PEM certificate",
-                ca.display()
-            )));
-        }
-        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-    }
-    if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-        let chain_pem = crate::fs::read_user_file(cert, "the client certificate", MAX_PEM_BYTES)?;
-        let chain: Vec<_> = ureq::tls::parse_pem(&chain_pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        let key_pem = crate::fs::read_user_file(key, "the client key", MAX_PEM_BYTES)?;
-        let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
-            Error::usage(format!(
-                "--key-file `{}` holds no usable key: {e}",
-                key.display()
-            ))
-        })?;
-        if chain.is_empty() {
-            return Err(Error::usage(format!(
-                "--cert-file `{}` holds no PEM certificate",
-                cert.display()
-            )));
-        }
-        builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-    }
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .tls_config(builder.build())
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_recv_response(Some(Duration::from_secs(120)))
-        .max_redirects(5)
-        .build();
-    Ok(config.new_agent())
-}
-
 enum Fetch {
     Interrupted(Error),
     Fatal(Error),
 }
 
-/// Whether a failed request may succeed when tried again (a dropped or refused connection, a
-/// timeout).
-fn transient(error: &ureq::Error) -> bool {
-    matches!(
-        error,
-        ureq::Error::Io(_)
-            | ureq::Error::Timeout(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::BodyStalled
-    )
+/// Refuses a digest that is not `sha256:` and 64 lower-case hex digits before it goes into a
+/// URL (`sha256:../../x` or `sha256:abc?x=1` would steer the request elsewhere).
+pub fn check_digest(digest: &str, what: &str) -> Result<()> {
+    let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+    if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(Error::input(format!(
+            "{what} has the digest `{}`, which is not sha256:<64 hex digits>: refusing it",
+            crate::error::shorten(digest, 80)
+        )));
+    }
+    Ok(())
+}
+
+/// The path and query of a URL, for messages.
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
 }
 
 /// `Bearer realm="...",service="..."` as the scheme (lower case) and its parameters.

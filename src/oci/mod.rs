@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod credentials;
+pub mod http;
 pub mod reference;
 
 use std::path::Path;
@@ -216,6 +217,10 @@ pub fn pull(client: &mut Client, reference: &Reference, version: Option<&str>) -
             "the manifest of {shown} is not a chart manifest: {e}"
         ))
     })?;
+    client::check_digest(&manifest.config.digest, &format!("the config of {shown}"))?;
+    for layer in &manifest.layers {
+        client::check_digest(&layer.digest, &format!("a layer of {shown}"))?;
+    }
     if manifest.config.media_type != CONFIG_MEDIA_TYPE {
         return Err(Error::input(format!(
             "{shown} is not a Helm chart (its config is `{}`)",
@@ -266,13 +271,27 @@ pub fn resolve(client: &mut Client, repository: &str, version: Option<&str>) -> 
             Error::input(format!(
                 "no version of {repository} satisfies `{}` (tags: {})",
                 version.unwrap_or("any"),
-                if tags.is_empty() {
-                    "none".to_string()
-                } else {
-                    tags.join(", ")
-                }
+                listing(&tags)
             ))
         })
+}
+
+/// The versions or tags `items` for a message: all of a few, the first twenty of many.
+pub fn listing(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    match items.len() {
+        0 => "none".into(),
+        n if n <= SHOWN => items.join(", "),
+        n => format!(
+            "{}, and {} more",
+            items[..SHOWN]
+                .iter()
+                .map(|t| crate::error::shorten(t, 80))
+                .collect::<Vec<_>>()
+                .join(", "),
+            n - SHOWN
+        ),
+    }
 }
 
 /// The registry tag of a chart version: SemVer's `+` is not allowed in tags, Helm writes `_`.

@@ -109,7 +109,6 @@ const MAX_VALUES_BYTES: u64 = 100 * 1024 * 1024;
 
 fn read_values_file(file: &str) -> Result<Vec<u8>> {
     crate::fs::read_user_file(Path::new(file), "the values file", MAX_VALUES_BYTES)
-        .map_err(|e| e.context("-f"))
 }
 
 fn read_set_file(path: &str) -> Result<Value, String> {

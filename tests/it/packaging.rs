@@ -274,7 +274,7 @@ fn show_reads_directories_and_archives() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains("cannot open the chart `no-such-chart.tgz`"),
+            .contains("cannot read the chart `no-such-chart.tgz`"),
         "{}",
         run.stderr
     );
