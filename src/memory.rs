@@ -21,8 +21,20 @@ static CEILING: AtomicUsize = AtomicUsize::new(DEFAULT_CEILING);
 /// The ceiling before [`set_ceiling`] runs: 8 GiB.
 const DEFAULT_CEILING: usize = 8 << 30;
 
-/// Sets the ceiling to half the machine's memory, at least 1 GiB and at most 8 GiB.
+/// The environment variable that sets the ceiling in bytes (for tests, and for a trusted input
+/// that needs more).
+pub const CEILING_VARIABLE: &str = "AETHER_CHART_MEMORY_LIMIT";
+
+/// Sets the ceiling: `AETHER_CHART_MEMORY_LIMIT` bytes when set, else half the machine's
+/// memory, at least 1 GiB and at most 8 GiB.
 pub fn set_ceiling() {
+    if let Some(bytes) = std::env::var(CEILING_VARIABLE)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        CEILING.store(bytes.max(64 << 20), Ordering::Relaxed);
+        return;
+    }
     // SAFETY: sysconf has no preconditions; it returns -1 for names it does not know.
     let (pages, page) = unsafe {
         (
@@ -40,8 +52,8 @@ pub fn set_ceiling() {
 /// allocate.
 fn exhausted() -> ! {
     const MESSAGE: &[u8] = b"Error: this input needs more memory than aether-chart allows itself \
-        (half of the machine's, at most 8 GiB); a template or value that grows without bound? \
-        Nothing was written.\n";
+        (half of the machine's, at most 8 GiB, or AETHER_CHART_MEMORY_LIMIT bytes); a template \
+        or value that grows without bound? Nothing was written.\n";
     // SAFETY: writing a static buffer to stderr and ending the process without unwinding.
     unsafe {
         libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());

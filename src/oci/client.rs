@@ -161,7 +161,10 @@ impl Client {
                     format!("answered {}", response.status())
                 }
                 Ok(response) => return Ok(response),
-                Err(e) => match self.http.failure(&e, &format!("the registry {}", self.host), &what) {
+                Err(e) => match self
+                    .http
+                    .failure(&e, &format!("the registry {}", self.host), &what)
+                {
                     Some(fatal) => return Err(fatal),
                     None => format!(
                         "cannot be reached: {}",
@@ -210,11 +213,15 @@ impl Client {
         Ok(match method {
             Method::Get => http.request(with_headers!(agent.get(url)), what)?.call(),
             Method::Head => http.request(with_headers!(agent.head(url)), what)?.call(),
-            Method::Post => http.request_with_body(with_headers!(agent.post(url)), what)?.send(body),
-            Method::Put => http.request_with_body(with_headers!(agent.put(url)), what)?.send(body),
-            Method::Patch => {
-                http.request_with_body(with_headers!(agent.patch(url)), what)?.send(body)
-            }
+            Method::Post => http
+                .request_with_body(with_headers!(agent.post(url)), what)?
+                .send(body),
+            Method::Put => http
+                .request_with_body(with_headers!(agent.put(url)), what)?
+                .send(body),
+            Method::Patch => http
+                .request_with_body(with_headers!(agent.patch(url)), what)?
+                .send(body),
         })
     }
 
@@ -463,7 +470,11 @@ impl Client {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = self.read_body(&mut response, MAX_MANIFEST_BYTES, &format!("the manifest of {what}"))?;
+        let bytes = self.read_body(
+            &mut response,
+            MAX_MANIFEST_BYTES,
+            &format!("the manifest of {what}"),
+        )?;
         let actual = super::digest(&bytes);
         for expected in [
             stated,
@@ -538,7 +549,11 @@ impl Client {
                 Ok(n) => n,
                 Err(e) => {
                     let e = ureq::Error::from(e);
-                    if let Some(fatal) = self.http.failure(&e, &format!("the registry {}", self.host), &format!("the download of {what}")) {
+                    if let Some(fatal) = self.http.failure(
+                        &e,
+                        &format!("the registry {}", self.host),
+                        &format!("the download of {what}"),
+                    ) {
                         return Err(Fetch::Fatal(fatal));
                     }
                     return Err(Fetch::Interrupted(Error::input(format!(

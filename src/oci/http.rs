@@ -44,7 +44,9 @@ impl Http {
         let began = *BEGAN.get_or_init(Instant::now);
         Ok(Http {
             agent: agent(tls)?,
-            deadline: began.checked_add(tls.timeout).unwrap_or(began + IDLE * 1_000_000),
+            deadline: began
+                .checked_add(tls.timeout)
+                .unwrap_or(began + IDLE * 1_000_000),
             timeout: tls.timeout,
         })
     }
@@ -117,9 +119,9 @@ impl Http {
             err if err.to_string().contains("InvalidContentType") => format!(
                 "{host} does not speak TLS ({err}); for a plain-HTTP server add --plain-http"
             ),
-            ureq::Error::BodyExceedsLimit(limit) => format!(
-                "{host} sent more than the {limit} bytes allowed for {what}: refusing it"
-            ),
+            ureq::Error::BodyExceedsLimit(limit) => {
+                format!("{host} sent more than the {limit} bytes allowed for {what}: refusing it")
+            }
             err => format!("{host} cannot be reached ({what}): {err}"),
         };
         Some(Error::input(message))
@@ -318,7 +320,11 @@ mod tests {
             ("300ms", 0.3),
             ("0", 0.0),
         ] {
-            assert_eq!(parse_duration(text), Ok(Duration::from_secs_f64(secs)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs_f64(secs)),
+                "{text}"
+            );
         }
         for bad in ["", "5", "m", "-1s", "5x", "1e9h", "99999999999999999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod attacks;
 mod chart_checkers;
 mod cli;
 mod corpus;
@@ -15,3 +16,5 @@ mod lint;
 mod packaging;
 mod registry;
 mod root_chart;
+mod scripted;
+mod transfers;

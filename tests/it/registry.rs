@@ -4,11 +4,11 @@
 //! produce on demand (5xx, a connection dropped mid-download) come from a scripted loopback
 //! server.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use crate::scripted::{Answer, manifest_for, scripted, scripted_with_headers, serve_chart, sha256};
 use crate::support::{
     Run, archive_with_entry, bin, failed, ok, repo_root, run_program_with_env, tool,
 };
@@ -248,15 +248,6 @@ fn packaged(env: &Env, version: &str) -> PathBuf {
     path
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let hex: String = sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
-}
-
 #[test]
 fn charts_travel_between_helm_and_aether_chart() {
     let registry = Registry::start(Auth::None);
@@ -479,134 +470,6 @@ fn basic_auth_logins_are_shared_with_helm() {
         &env.ours(&["registry", "logout", &registry.host]),
         "not logged in",
     );
-}
-
-/// One scripted answer of the fake registry.
-enum Answer {
-    /// Status, headers and body.
-    Full(u16, Vec<(&'static str, String)>, Vec<u8>),
-    /// A 200 that promises `Content-Length` bytes and hangs up after the first half.
-    CutShort(Vec<u8>),
-    /// No answer at all: the connection is closed.
-    HangUp,
-}
-
-/// A loopback server that answers each request with `script(method, path)`; it counts the
-/// requests it saw.
-fn scripted(
-    script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    scripted_with_headers(move |method, path, _| script(method, path))
-}
-
-/// Like [`scripted`], with the request's `Authorization` header.
-fn scripted_with_headers(
-    script: impl Fn(&str, &str, Option<String>) -> Answer + Send + Sync + 'static,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = count.clone();
-    let script = std::sync::Arc::new(script);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let script = script.clone();
-            let seen = seen.clone();
-            std::thread::spawn(move || answer(stream, &*script, &seen));
-        }
-    });
-    (host, count)
-}
-
-fn answer(
-    mut stream: TcpStream,
-    script: &dyn Fn(&str, &str, Option<String>) -> Answer,
-    seen: &std::sync::atomic::AtomicUsize,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        let mut request = String::new();
-        if reader.read_line(&mut request).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0;
-        let mut authorization = None;
-        let mut line = String::new();
-        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if line.to_ascii_lowercase().starts_with("authorization:") {
-                authorization = Some(line["authorization:".len()..].trim().to_string());
-            }
-            line.clear();
-        }
-        let mut body = vec![0; length];
-        let _ = reader.read_exact(&mut body);
-        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let mut parts = request.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        match script(method, path, authorization) {
-            Answer::Full(status, headers, body) => {
-                let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                let mut out = out.into_bytes();
-                if method != "HEAD" {
-                    out.extend(body);
-                }
-                if stream.write_all(&out).is_err() {
-                    return;
-                }
-            }
-            Answer::HangUp => {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-                return;
-            }
-            Answer::CutShort(body) => {
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body[..body.len() / 2]);
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-                return;
-            }
-        }
-    }
-}
-
-/// A manifest naming `layer` as a chart of `size` bytes (the config is never fetched).
-fn manifest_for(layer: &[u8], size: u64) -> Vec<u8> {
-    format!(
-        r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"{}","size":2}},"layers":[{{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"{}","size":{size}}}]}}"#,
-        sha256(b"{}"),
-        sha256(layer)
-    )
-    .into_bytes()
-}
-
-fn serve_chart(layer: Vec<u8>, declared: u64, cut: bool) -> String {
-    let manifest = manifest_for(&layer, declared);
-    scripted(move |_, path| {
-        if path.contains("/manifests/") {
-            Answer::Full(
-                200,
-                vec![(
-                    "Content-Type",
-                    "application/vnd.oci.image.manifest.v1+json".into(),
-                )],
-                manifest.clone(),
-            )
-        } else if path.contains("/blobs/") && cut {
-            Answer::CutShort(layer.clone())
-        } else if path.contains("/blobs/") {
-            Answer::Full(200, vec![], layer.clone())
-        } else {
-            Answer::Full(404, vec![], Vec::new())
-        }
-    })
-    .0
 }
 
 #[test]
