@@ -11,6 +11,8 @@ pub mod commands;
 pub mod deploy;
 pub mod error;
 pub(crate) mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod memory;
 pub mod oci;
 pub mod render;

@@ -195,7 +195,12 @@ fn parse_partial(text: &str) -> Result<Partial, String> {
             digits => Some(
                 digits
                     .parse::<u64>()
-                    .map_err(|_| format!("`{text}` is not a version"))?,
+                    .ok()
+                    // The largest number has no successor, which a wildcard range needs.
+                    .filter(|&n| n < u64::MAX)
+                    .ok_or_else(|| {
+                        format!("`{text}` is not a version (or has a part too large)")
+                    })?,
             ),
         };
     }
@@ -232,8 +237,11 @@ impl Partial {
     fn ceiling(&self) -> Option<Version> {
         match (self.major, self.minor, self.patch) {
             (None, _, _) => None,
-            (Some(major), None, _) => Some(Version::new(major + 1, 0, 0)),
-            (Some(major), Some(minor), None) => Some(Version::new(major, minor + 1, 0)),
+            // Parts are below u64::MAX (see `parse_partial`), so these never overflow.
+            (Some(major), None, _) => Some(Version::new(major.saturating_add(1), 0, 0)),
+            (Some(major), Some(minor), None) => {
+                Some(Version::new(major, minor.saturating_add(1), 0))
+            }
             _ => None,
         }
     }

@@ -123,6 +123,11 @@ pub fn archive_files(bytes: &[u8], label: &str, limits: Limits) -> Result<Vec<Fi
     read_archive(bytes, label, &mut Budget::new(limits), true)
 }
 
+/// Loads a chart from the bytes of a gzipped tar archive; `label` prefixes messages.
+pub fn load_archive(bytes: &[u8], label: &str, limits: Limits) -> Result<Chart> {
+    from_archive(bytes, label, &mut Budget::new(limits), 0)
+}
+
 /// Walks a chart directory through the one chart reader, returning its files relative to
 /// `root`; `raw` keeps the bytes as they are (no byte-order mark removed).
 fn walk_dir(root: &Path, budget: &mut Budget, raw: bool) -> Result<Vec<File>> {

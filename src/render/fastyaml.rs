@@ -13,7 +13,7 @@
 //! broken. So the scanner never decides that a document is invalid; it only ever confirms valid
 //! ones. Tests compare it with the full parser on thousands of mutated documents.
 
-use super::yaml::needs_quotes;
+use super::yaml::{MAX_FAST_KEY, fast_readable, needs_quotes};
 
 /// The fields of a document's head that rendering needs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ struct Scanner {
 
 /// Scans a document; `Some` only when the document is certainly valid YAML in the subset.
 pub fn scan(text: &str) -> Option<Head> {
-    if text.contains('\r') {
+    if !fast_readable(text) {
         return None;
     }
     let mut lines = text.split('\n');
@@ -401,6 +401,15 @@ impl Scanner {
 /// Splits `key: value` (or `key:` at the end of the line) into the key, whether it is plain,
 /// and the rest; `None` if this is not a simple key.
 fn split_key(t: &str) -> Option<(std::borrow::Cow<'_, str>, bool, &str)> {
+    let (key, plain, rest) = split_any_key(t)?;
+    // The key's span (quotes included) must stay within YAML's limit for implicit keys.
+    if t.len() - rest.len() > MAX_FAST_KEY {
+        return None;
+    }
+    Some((key, plain, rest))
+}
+
+fn split_any_key(t: &str) -> Option<(std::borrow::Cow<'_, str>, bool, &str)> {
     let (key, plain, rest) = match t.chars().next()? {
         '"' => {
             let (key, rest) = double_quoted(t, true)?;
@@ -558,7 +567,11 @@ fn flow_items(mut v: &str, close: char, depth: usize) -> Option<&str> {
     }
     loop {
         if close == '}' {
+            let key = v;
             v = flow_node(v, depth + 1)?.trim_start_matches(' ');
+            if key.len() - v.len() > MAX_FAST_KEY {
+                return None;
+            }
             v = v.strip_prefix(": ")?;
         }
         v = flow_node(v, depth + 1)?.trim_start_matches(' ');

@@ -270,7 +270,8 @@ fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
 }
 
 /// Reads a document's head with the full YAML parser.
-fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serde_yaml::Error> {
+/// The head of a document as serde_yaml reads it: what the fast scan must agree with.
+pub(crate) fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serde_yaml::Error> {
     let head: Head = serde_yaml::from_str(text)?;
     Ok(fastyaml::Head {
         api_version: head.api_version,

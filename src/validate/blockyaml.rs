@@ -16,14 +16,16 @@ use bumpalo::Bump;
 use serde_json::Number;
 
 use super::tree::{Map, Value};
+use crate::render::yaml::{MAX_FAST_KEY, fast_readable};
 
 /// How deeply collections may nest before the reader gives up.
 const MAX_DEPTH: usize = 64;
 
 /// Parses one document, or `None` when it is outside the subset.
 pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
-    // Tabs and carriage returns have rules of their own in YAML: leave them to the full parser.
-    if memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
+    // Tabs have rules of their own in YAML, and some characters are not for a fast reader
+    // (see `fast_readable`): leave them to the full parser.
+    if memchr::memchr(b'\t', text.as_bytes()).is_some() || !fast_readable(text) {
         return None;
     }
     let mut lines: Vec<&str> = Vec::with_capacity(text.len() / 16);
@@ -37,6 +39,7 @@ pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
         lines.push(&text[start..]);
     }
     let mut reader = Reader {
+        ends_in_break: text.ends_with('\n'),
         lines,
         pos: 0,
         cached: None,
@@ -55,6 +58,9 @@ pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
 
 struct Reader<'a> {
     lines: Vec<&'a str>,
+    /// Whether the text ends with a line break (a block scalar on the last line keeps none
+    /// of its own otherwise).
+    ends_in_break: bool,
     pos: usize,
     /// The answer of [`Reader::peek`] for `pos`, once computed.
     cached: Option<(usize, Option<(usize, &'a str)>)>,
@@ -264,10 +270,13 @@ impl<'a> Reader<'a> {
         } else {
             fold(content)
         };
+        // The last content line ends the input without a line break of its own.
+        let unbroken = trailing == 0 && self.pos == self.lines.len() && !self.ends_in_break;
+        let breaks = usize::from(!unbroken);
         match chomp {
             Chomp::Strip => {}
-            Chomp::Clip => text.push('\n'),
-            Chomp::Keep => text.push_str(&"\n".repeat(trailing + 1)),
+            Chomp::Clip => text.push_str(&"\n".repeat(breaks)),
+            Chomp::Keep => text.push_str(&"\n".repeat(trailing + breaks)),
         }
         Some(Value::String(self.arena.alloc_str(&text)))
     }
@@ -325,6 +334,15 @@ fn looks_like_key(rest: &str) -> bool {
 
 /// Splits `key: rest` (or `key:` at the end); the key must be a plain string.
 fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
+    let (key, rest) = split_any_key(content)?;
+    // The key's span (quotes included) must stay within YAML's limit for implicit keys.
+    if content.len() - rest.len() > MAX_FAST_KEY {
+        return None;
+    }
+    Some((key, rest))
+}
+
+fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let bytes = content.as_bytes();
     if matches!(bytes.first(), Some(b'"' | b'\'')) {
         let (key, after) = if bytes[0] == b'"' {
@@ -581,6 +599,9 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
     loop {
         if is_map {
             let colon = rest.find(": ")?;
+            if colon > MAX_FAST_KEY {
+                return None;
+            }
             let key = match plain_value(rest[..colon].trim_end_matches(' '))? {
                 Value::String(s) if !s.contains([',', '{', '}', '[', ']']) => s,
                 _ => return None,

@@ -7,7 +7,7 @@
 //! conventions. Each rule is one small function registered in [`RULES`]; findings that come
 //! from a value name where it was set ([`crate::values::provenance`]).
 
-mod blockyaml;
+pub(crate) mod blockyaml;
 pub mod config;
 pub mod doc;
 mod invariants;

@@ -11,6 +11,7 @@ mod dependencies;
 mod deploy;
 mod diff;
 mod differential;
+mod fuzz_corpus;
 mod hostile;
 mod lint;
 mod packaging;
