@@ -13,8 +13,11 @@ use crate::values::strvals::{SetKind, parse_into};
 use crate::values::{Map, Value};
 use crate::version::Constraint;
 
+/// A fuzz target: arbitrary bytes in, a panic only when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets by name (the files under `fuzz/fuzz_targets/`), for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("set_flags", set_flags),
     ("values_file", values_file),
     ("fast_yaml", fast_yaml),
