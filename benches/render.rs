@@ -7,7 +7,9 @@
 //! the equivalent Go-template chart (benches/fixtures/world-go); checks that both produce the
 //! same bytes, and prints medians, the ratio (Helm against validated aether-chart), peak memory
 //! and how many documents per second the validation adds up to. Run with `cargo bench` after
-//! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary).
+//! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary). With
+//! AETHER_BASELINE naming another aether-chart binary (the previous main, say), its validated
+//! render is timed in the same run too.
 
 mod common;
 
@@ -29,6 +31,7 @@ fn main() {
         );
         std::process::exit(2);
     }
+    let baseline = std::env::var_os("AETHER_BASELINE").map(PathBuf::from);
     let jinja = root.join("benches/fixtures/world-jinja");
     let go = root.join("benches/fixtures/world-go");
     println!(
@@ -43,6 +46,9 @@ fn main() {
         "rss helm",
         "validated/s"
     );
+    if let Some(path) = &baseline {
+        println!("baseline: {} (validated, same run)", path.display());
+    }
     for (shards, runs) in [(200usize, 21usize), (2000, 7)] {
         let set = format!("shards={shards}");
         let args = |chart: &Path, extra: &[&str]| -> Vec<String> {
@@ -60,7 +66,11 @@ fn main() {
         let documents = a.windows(4).filter(|w| w == b"\n---").count() + 1;
         let (mut plain, mut checked, mut helm_times, mut ours_rss, mut helm_rss) =
             (vec![], vec![], vec![], 0, 0);
+        let mut base_times = vec![];
         for _ in 0..runs {
+            if let Some(path) = &baseline {
+                base_times.push(run(path, &checked_args, Stdio::null()).wall);
+            }
             plain.push(run(&ours, &plain_args, Stdio::null()).wall);
             let s = run(&ours, &checked_args, Stdio::null());
             checked.push(s.wall);
@@ -83,5 +93,14 @@ fn main() {
             helm_rss as f64 / 1024.0,
             documents as f64 / validation.max(1e-9),
         );
+        if !base_times.is_empty() {
+            let base = median(base_times);
+            println!(
+                "{:>9} baseline validated {:>8.1}ms ({:.2}x this build's)",
+                documents,
+                base.as_secs_f64() * 1e3,
+                base.as_secs_f64() / checked.as_secs_f64()
+            );
+        }
     }
 }

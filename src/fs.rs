@@ -404,3 +404,67 @@ fn sync_dir(dir: &Path) {
         let _ = handle.sync_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::{ChartDir, Kind, create_dirs, write_file, write_tree};
+
+    #[test]
+    fn links_inside_the_chart_are_followed_and_links_out_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("c");
+        std::fs::create_dir_all(chart.join("real")).unwrap();
+        std::fs::write(chart.join("real/a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("secret"), "secret").unwrap();
+        symlink("real/a.txt", chart.join("inside")).unwrap();
+        symlink("real", chart.join("folder")).unwrap();
+        symlink("../secret", chart.join("outside")).unwrap();
+        symlink("..", chart.join("up")).unwrap();
+        let c = ChartDir::open(&chart).unwrap();
+        assert_eq!(c.read("inside", 10).unwrap().unwrap(), b"a");
+        assert_eq!(c.read("folder/a.txt", 10).unwrap().unwrap(), b"a");
+        assert_eq!(c.kind("folder").unwrap(), Some(Kind::Dir));
+        assert_eq!(c.kind("missing").unwrap(), None);
+        for bad in ["outside", "up/secret", "../secret", "real/../../secret"] {
+            let err = c.read(bad, 10).unwrap_err().to_string();
+            assert!(!err.contains("secret\n"), "{bad}: {err}");
+            assert!(
+                err.contains("outside the chart") || err.contains("`..`"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(
+            c.read("real/a.txt", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("larger than the limit")
+        );
+    }
+
+    #[test]
+    fn writes_replace_whole_files_and_refuse_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = create_dirs(dir.path(), "a/b").unwrap();
+        write_file(&out, "f", b"one", super::SHARED).unwrap();
+        write_file(&out, "f", b"two", super::SHARED).unwrap();
+        assert_eq!(std::fs::read(out.join("f")).unwrap(), b"two");
+        let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+        symlink(dir.path().join("elsewhere"), out.join("g")).unwrap();
+        assert!(write_file(&out, "g", b"x", super::SHARED).is_err());
+        assert!(!dir.path().join("elsewhere").exists());
+        symlink(dir.path(), dir.path().join("linked")).unwrap();
+        assert!(create_dirs(dir.path(), "linked/x").is_err());
+        assert!(create_dirs(dir.path(), "../x").is_err());
+        let tree = write_tree(dir.path(), "t", &[("x/y.txt", b"y"), ("z", b"z")]).unwrap();
+        assert_eq!(std::fs::read(tree.join("x/y.txt")).unwrap(), b"y");
+        assert!(
+            write_tree(dir.path(), "t", &[]).is_err(),
+            "an existing folder is refused"
+        );
+        assert!(write_tree(dir.path(), "u", &[("../escape", b"e")]).is_err());
+        assert!(!dir.path().join("escape").exists());
+    }
+}

@@ -428,13 +428,18 @@ impl Client {
                     self.host
                 ))
             })?;
-        Ok(
-            if location.starts_with("http://") || location.starts_with("https://") {
-                location.to_string()
-            } else {
-                format!("{}{}", self.base, location)
-            },
-        )
+        if location.starts_with("http://") || location.starts_with("https://") {
+            Ok(location.to_string())
+        } else if location.starts_with('/') && !location.starts_with("//") {
+            Ok(format!("{}{}", self.base, location))
+        } else {
+            Err(Error::input(format!(
+                "the registry {} gave the upload location `{}` for {what}, which is neither a \
+                 URL nor a path: refusing it",
+                self.host,
+                crate::error::shorten(location, 200)
+            )))
+        }
     }
 
     /// Stores a manifest under `tag`; returns its digest.
@@ -625,12 +630,15 @@ impl Client {
             read += body.len() as u64;
             let page: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|_| Error::input(format!("{what} is not JSON")))?;
+            // A tag goes into a URL later: anything outside the tag grammar is not kept.
             tags.extend(
                 page.get("tags")
                     .and_then(|t| t.as_array())
                     .into_iter()
                     .flatten()
-                    .filter_map(|t| t.as_str().map(str::to_string)),
+                    .filter_map(|t| t.as_str())
+                    .filter(|t| super::reference::valid_tag(t))
+                    .map(str::to_string),
             );
             match next {
                 Some(next) if next.starts_with('/') => url = format!("{}{next}", self.base),

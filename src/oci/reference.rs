@@ -121,7 +121,7 @@ fn valid_component(component: &str) -> bool {
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`
-fn valid_tag(tag: &str) -> bool {
+pub(crate) fn valid_tag(tag: &str) -> bool {
     let bytes = tag.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 128
