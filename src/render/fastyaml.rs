@@ -479,7 +479,8 @@ fn double_quoted(v: &str, decode: bool) -> Option<(String, &str)> {
                         let hex: String = (0..4)
                             .filter_map(|_| chars.next().map(|(_, h)| h))
                             .collect();
-                        if hex.len() != 4 {
+                        // `from_str_radix` would take a sign (`\u+00e`): four hex digits only.
+                        if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                             return None;
                         }
                         char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?

@@ -96,9 +96,7 @@ fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
 
 fn quote(value: &Value) -> Result<Value, Error> {
     let text = text(value, "quote")?;
-    Ok(Value::from_safe_string(
-        serde_json::to_string(&text).unwrap_or_default(),
-    ))
+    Ok(Value::from_safe_string(super::yaml::double_quoted(&text)))
 }
 
 fn squote(value: &Value) -> Result<Value, Error> {

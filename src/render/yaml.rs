@@ -182,7 +182,7 @@ fn literal_ok(s: &str) -> bool {
     !s.starts_with([' ', '\t', '\n'])
         && !s
             .chars()
-            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || must_escape(c))
         && !s.lines().any(|l| l.ends_with([' ', '\t']))
 }
 
@@ -204,8 +204,34 @@ fn literal(out: &mut String, s: &str, indent: usize) {
 }
 
 fn quoted(out: &mut String, s: &str) {
-    // A JSON string is a valid YAML double-quoted scalar.
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    out.push_str(&double_quoted(s));
+}
+
+/// `s` as a YAML double-quoted scalar that every reader takes back as `s`: JSON's escapes,
+/// plus `\u` escapes for what YAML forbids or reads as a line break but JSON leaves as it is
+/// (DEL and C1 controls, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF).
+pub(crate) fn double_quoted(s: &str) -> String {
+    let json = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    if !json.chars().any(must_escape) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if must_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters a YAML reader must never meet raw in printed output (beyond what JSON escapes).
+fn must_escape(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
 }
 
 /// Whether a plain scalar `s` would not read back as the same string under YAML 1.1 or 1.2.
@@ -231,7 +257,7 @@ pub fn needs_quotes(s: &str) -> bool {
         }
         previous = b;
     }
-    if !s.is_ascii() && s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+    if !s.is_ascii() && s.chars().any(|c| c.is_control() || must_escape(c)) {
         return true;
     }
     is_yaml11_special(s)

@@ -255,3 +255,55 @@ fn not_an_archive() {
     let run = render_archive(b"apiVersion: v2\n");
     assert_clean_error(&run, "not a gzipped chart archive");
 }
+
+/// A rendered U+2029 ends a comment for kubectl (YAML 1.1 line breaks); the validator must
+/// see the key that follows it, as the cluster will, not hide it from the duplicate check.
+#[test]
+fn a_rendered_line_separator_hides_nothing_from_the_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path());
+    std::fs::write(
+        dir.path().join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x # {{ values.c }}\n",
+    )
+    .unwrap();
+    let run = aether(
+        dir.path(),
+        &[
+            "template",
+            "--set-string",
+            "c=note\u{2029}  namespace: evil",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stdout.contains("namespace: evil"), "{}", run.stdout);
+    // The same without the separator is a real duplicate.
+    let run = aether(dir.path(), &["template", "--set-string", "c=note"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stderr.contains("x"), "{}", run.stderr);
+}
+
+/// Characters YAML forbids, rendered from a value, are refused with the template named.
+#[test]
+fn forbidden_characters_in_output_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path());
+    std::fs::write(
+        dir.path().join("templates/raw.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\ndata:\n  b: {{ values.a }}\n",
+    )
+    .unwrap();
+    // Escaped in the values file, so the file itself is valid YAML.
+    for value in [r"a\0b", r"a\uffff", r"a\e[31m"] {
+        std::fs::write(dir.path().join("v.yaml"), format!("a: \"{value}\"\n")).unwrap();
+        let run = aether(dir.path(), &["template", "-f", "v.yaml"]);
+        assert_eq!(run.code, 1, "{value:?}: {}", run.snapshot());
+        assert!(run.stderr.contains("templates/raw.yaml"), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("templates/cm.yaml"),
+            "quote escapes: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    }
+}
