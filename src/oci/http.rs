@@ -294,9 +294,8 @@ pub fn show_duration(duration: Duration) -> String {
     let seconds = if fraction == 0 {
         format!("{}s", secs % 60)
     } else {
-        format!("{}.{fraction:03}s", secs % 60)
-            .trim_end_matches('0')
-            .to_string()
+        let number = format!("{}.{fraction:03}", secs % 60);
+        format!("{}s", number.trim_end_matches('0'))
     };
     match (secs / 3600, secs / 60 % 60) {
         (0, 0) => seconds,
