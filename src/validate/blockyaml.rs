@@ -270,13 +270,14 @@ impl<'a> Reader<'a> {
         } else {
             fold(content)
         };
-        // The last content line ends the input without a line break of its own.
-        let unbroken = trailing == 0 && self.pos == self.lines.len() && !self.ends_in_break;
-        let breaks = usize::from(!unbroken);
+        // Every line read is followed by a line break, except the input's last line when the
+        // input does not end with one.
+        let breaks = trailing + 1
+            - usize::from(self.pos == self.lines.len() && !self.ends_in_break);
         match chomp {
             Chomp::Strip => {}
-            Chomp::Clip => text.push_str(&"\n".repeat(breaks)),
-            Chomp::Keep => text.push_str(&"\n".repeat(trailing + breaks)),
+            Chomp::Clip => text.push_str(&"\n".repeat(breaks.min(1))),
+            Chomp::Keep => text.push_str(&"\n".repeat(breaks)),
         }
         Some(Value::String(self.arena.alloc_str(&text)))
     }
