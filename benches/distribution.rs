@@ -7,7 +7,9 @@
 //! - `aether-chart push` and `pull` against `helm push` and `pull` of the same archive, with a
 //!   docker-registry on 127.0.0.1 (each push goes to a new repository, so every byte travels).
 //!
-//! Run with `cargo bench --bench distribution` after `bash scripts/install-test-tools.sh`.
+//! Run with `cargo bench --bench distribution` after `bash scripts/install-test-tools.sh`. With
+//! AETHER_BASELINE naming another aether-chart binary (the previous main, say), it is timed on
+//! the same steps in the same run.
 
 mod common;
 
@@ -83,6 +85,7 @@ fn time(
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_aether-chart"));
+    let baseline = std::env::var_os("AETHER_BASELINE").map(PathBuf::from);
     let helm = root.join(".tools/bin/helm");
     let tar = PathBuf::from("/usr/bin/tar");
     if !helm.exists() {
@@ -96,18 +99,15 @@ fn main() {
     let out = work.join("out");
     let size_mb = (FILES * FILE_BYTES) as f64 / 1e6;
 
-    let ours_package = time(
-        &ours,
-        |_| {
-            args(&[
-                "package",
-                chart.to_str().unwrap(),
-                "-d",
-                out.to_str().unwrap(),
-            ])
-        },
-        |_| {},
-    );
+    let package_args = |dir: &Path| {
+        let dir = dir.to_path_buf();
+        let chart = chart.clone();
+        move |_: usize| args(&["package", chart.to_str().unwrap(), "-d", dir.to_str().unwrap()])
+    };
+    let ours_package = time(&ours, package_args(&out), |_| {});
+    let base_package = baseline
+        .as_ref()
+        .map(|b| time(b, package_args(&work.join("base-out")), |_| {}));
     let tar_czf = time(
         &tar,
         |_| {
@@ -138,11 +138,13 @@ fn main() {
     let archive = out.join("big-1.0.0.tgz");
     let archive_mb = std::fs::metadata(&archive).unwrap().len() as f64 / 1e6;
     println!("packaging a {size_mb:.0} MB chart ({archive_mb:.1} MB archive), medians of {RUNS}:");
-    for (name, t) in [
+    let mut rows = vec![
         ("aether-chart package", ours_package),
         ("tar czf", tar_czf),
         ("helm package", helm_package),
-    ] {
+    ];
+    rows.extend(base_package.map(|t| ("baseline package", t)));
+    for (name, t) in rows {
         println!(
             "  {name:<22} {:>8.1} ms  {:>6.1} MB/s  {:.2}x tar czf",
             t.as_secs_f64() * 1e3,
@@ -197,6 +199,20 @@ fn main() {
         },
         |_| {},
     );
+    let base_push = baseline.as_ref().map(|b| {
+        time(
+            b,
+            |i| {
+                args(&[
+                    "push",
+                    archive.to_str().unwrap(),
+                    &target("base", i),
+                    "--plain-http",
+                ])
+            },
+            |_| {},
+        )
+    });
     let helm_push = time(
         &helm,
         |i| {
@@ -230,6 +246,23 @@ fn main() {
         },
         fresh,
     );
+    let base_pull = baseline.as_ref().map(|b| {
+        time(
+            b,
+            |_| {
+                args(&[
+                    "pull",
+                    &source,
+                    "--version",
+                    "1.0.0",
+                    "--plain-http",
+                    "-d",
+                    pulled.to_str().unwrap(),
+                ])
+            },
+            fresh,
+        )
+    });
     let helm_pull = time(
         &helm,
         |_| {
@@ -250,12 +283,15 @@ fn main() {
     println!(
         "registry transfers of the {archive_mb:.1} MB archive over loopback, medians of {RUNS}:"
     );
-    for (name, t, peer) in [
+    let mut rows = vec![
         ("aether-chart push", ours_push, helm_push),
         ("helm push", helm_push, helm_push),
         ("aether-chart pull", ours_pull, helm_pull),
         ("helm pull", helm_pull, helm_pull),
-    ] {
+    ];
+    rows.extend(base_push.map(|t| ("baseline push", t, helm_push)));
+    rows.extend(base_pull.map(|t| ("baseline pull", t, helm_pull)));
+    for (name, t, peer) in rows {
         println!(
             "  {name:<22} {:>8.1} ms  {:>6.1} MB/s  {:.2}x helm",
             t.as_secs_f64() * 1e3,
