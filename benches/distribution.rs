@@ -102,7 +102,14 @@ fn main() {
     let package_args = |dir: &Path| {
         let dir = dir.to_path_buf();
         let chart = chart.clone();
-        move |_: usize| args(&["package", chart.to_str().unwrap(), "-d", dir.to_str().unwrap()])
+        move |_: usize| {
+            args(&[
+                "package",
+                chart.to_str().unwrap(),
+                "-d",
+                dir.to_str().unwrap(),
+            ])
+        }
     };
     let ours_package = time(&ours, package_args(&out), |_| {});
     let base_package = baseline
@@ -187,97 +194,42 @@ fn main() {
         std::env::set_var("HELM_REGISTRY_CONFIG", helm_env.join("registry.json"));
     }
     let target = |who: &str, i: usize| format!("oci://{host}/{who}{i}");
-    let ours_push = time(
-        &ours,
-        |i| {
+    let push_args = |who: &'static str| {
+        let (archive, target) = (&archive, &target);
+        move |i: usize| {
             args(&[
                 "push",
                 archive.to_str().unwrap(),
-                &target("ours", i),
+                &target(who, i),
                 "--plain-http",
             ])
-        },
-        |_| {},
-    );
-    let base_push = baseline.as_ref().map(|b| {
-        time(
-            b,
-            |i| {
-                args(&[
-                    "push",
-                    archive.to_str().unwrap(),
-                    &target("base", i),
-                    "--plain-http",
-                ])
-            },
-            |_| {},
-        )
-    });
-    let helm_push = time(
-        &helm,
-        |i| {
-            args(&[
-                "push",
-                archive.to_str().unwrap(),
-                &target("helm", i),
-                "--plain-http",
-            ])
-        },
-        |_| {},
-    );
+        }
+    };
+    let ours_push = time(&ours, push_args("ours"), |_| {});
+    let base_push = baseline
+        .as_ref()
+        .map(|b| time(b, push_args("base"), |_| {}));
+    let helm_push = time(&helm, push_args("helm"), |_| {});
     let pulled = work.join("pulled");
     let fresh = |_: usize| {
         let _ = std::fs::remove_dir_all(&pulled);
         std::fs::create_dir_all(&pulled).unwrap();
     };
     let source = format!("oci://{host}/ours0/big");
-    let ours_pull = time(
-        &ours,
-        |_| {
-            args(&[
-                "pull",
-                &source,
-                "--version",
-                "1.0.0",
-                "--plain-http",
-                "-d",
-                pulled.to_str().unwrap(),
-            ])
-        },
-        fresh,
-    );
-    let base_pull = baseline.as_ref().map(|b| {
-        time(
-            b,
-            |_| {
-                args(&[
-                    "pull",
-                    &source,
-                    "--version",
-                    "1.0.0",
-                    "--plain-http",
-                    "-d",
-                    pulled.to_str().unwrap(),
-                ])
-            },
-            fresh,
-        )
-    });
-    let helm_pull = time(
-        &helm,
-        |_| {
-            args(&[
-                "pull",
-                &source,
-                "--version",
-                "1.0.0",
-                "--plain-http",
-                "-d",
-                pulled.to_str().unwrap(),
-            ])
-        },
-        fresh,
-    );
+    let pull_args = |_: usize| {
+        args(&[
+            "pull",
+            &source,
+            "--version",
+            "1.0.0",
+            "--plain-http",
+            "-d",
+            pulled.to_str().unwrap(),
+        ])
+    };
+    let ours_pull = time(&ours, pull_args, fresh);
+    let base_pull = baseline.as_ref().map(|b| time(b, pull_args, fresh));
+    let helm_pull = time(&helm, pull_args, fresh);
     let _ = registry.kill();
     let _ = registry.wait();
     println!(

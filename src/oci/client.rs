@@ -214,13 +214,13 @@ impl Client {
             Method::Get => http.request(with_headers!(agent.get(url)), what)?.call(),
             Method::Head => http.request(with_headers!(agent.head(url)), what)?.call(),
             Method::Post => http
-                .request_with_body(with_headers!(agent.post(url)), what)?
+                .request(with_headers!(agent.post(url)), what)?
                 .send(body),
             Method::Put => http
-                .request_with_body(with_headers!(agent.put(url)), what)?
+                .request(with_headers!(agent.put(url)), what)?
                 .send(body),
             Method::Patch => http
-                .request_with_body(with_headers!(agent.patch(url)), what)?
+                .request(with_headers!(agent.patch(url)), what)?
                 .send(body),
         })
     }

@@ -76,22 +76,12 @@ impl Http {
         ))
     }
 
-    /// A request about `what` to `url`, bounded by what is left of the deadline.
-    pub(super) fn request(
+    /// A request about `what`, bounded by what is left of the deadline.
+    pub(super) fn request<B>(
         &self,
-        request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+        request: ureq::RequestBuilder<B>,
         what: &str,
-    ) -> Result<ureq::RequestBuilder<ureq::typestate::WithoutBody>> {
-        let left = self.remaining(what)?;
-        Ok(request.config().timeout_global(Some(left)).build())
-    }
-
-    /// Like [`Http::request`] for a request with a body.
-    pub(super) fn request_with_body(
-        &self,
-        request: ureq::RequestBuilder<ureq::typestate::WithBody>,
-        what: &str,
-    ) -> Result<ureq::RequestBuilder<ureq::typestate::WithBody>> {
+    ) -> Result<ureq::RequestBuilder<B>> {
         let left = self.remaining(what)?;
         Ok(request.config().timeout_global(Some(left)).build())
     }

@@ -272,8 +272,8 @@ impl<'a> Reader<'a> {
         };
         // Every line read is followed by a line break, except the input's last line when the
         // input does not end with one.
-        let breaks = trailing + 1
-            - usize::from(self.pos == self.lines.len() && !self.ends_in_break);
+        let breaks =
+            trailing + 1 - usize::from(self.pos == self.lines.len() && !self.ends_in_break);
         match chomp {
             Chomp::Strip => {}
             Chomp::Clip => text.push_str(&"\n".repeat(breaks.min(1))),

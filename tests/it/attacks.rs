@@ -10,27 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::scripted::{Answer, scripted, serve_chart};
-use crate::support::{Run, aether, aether_within, failed, ok};
+use crate::support::{Run, aether, aether_within, demo_chart as chart, failed, ok};
 
 /// The highest process id on the machines this suite runs on (`/proc/sys/kernel/pid_max`).
 const PID_MAX: u32 = 32768;
 
 const PRECIOUS: &str = "precious: must never be overwritten\n";
-
-/// A small chart `demo` 0.1.0 in `dir`.
-fn chart(dir: &Path) {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: \"1\"\n",
-    )
-    .unwrap();
-}
 
 /// A file outside every target, and the test folder around it.
 struct Scene {

@@ -2,23 +2,8 @@
 //! Each must end in a clear error (exit 1 or 2), never a panic, and write nothing.
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::support::{aether, bin, run_program};
-
-fn chart(dir: &Path) {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: {{ values.a | default(\"x\") | quote }}\n",
-    )
-    .unwrap();
-}
+use crate::support::{aether, bin, demo_chart as chart, run_program};
 
 fn assert_clean_error(run: &crate::support::Run, needle: &str) {
     assert_eq!(run.code, 2, "{}", run.snapshot());

@@ -119,6 +119,22 @@ pub fn aether(dir: &Path, args: &[&str]) -> Run {
     run_program(&bin(), dir, &args, None)
 }
 
+/// Writes a small chart `demo` 0.1.0 into `dir`: one ConfigMap whose `data.a` is `values.a`
+/// (default `x`), quoted.
+pub fn demo_chart(dir: &Path) {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: {{ values.a | default(\"x\") | quote }}\n",
+    )
+    .unwrap();
+}
+
 /// The repository root (the Aether chart).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

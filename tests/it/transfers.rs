@@ -14,13 +14,7 @@ const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// A small chart archive `demo` 0.1.0, packaged in `dir`.
 fn demo_archive(dir: &std::path::Path) -> std::path::PathBuf {
-    let chart = dir.join("demo");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
-    )
-    .unwrap();
+    crate::support::demo_chart(&dir.join("demo"));
     ok(aether(dir, &["package", "demo", "-d", "archives"]));
     dir.join("archives/demo-0.1.0.tgz")
 }
