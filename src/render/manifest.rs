@@ -442,6 +442,17 @@ mod tests {
             "%",
             "@",
             "`",
+            // What YAML 1.1 reads as line breaks, and what YAML forbids.
+            "\u{2028}",
+            "\u{2029}",
+            "\u{85}",
+            "\0",
+            "\u{1b}",
+            "\u{7f}",
+            "\u{ffff}",
+            "\u{feff}",
+            "\r",
+            "\\u+00e",
         ];
         let mut rng = Lcg(42);
         let (mut accepted, mut total) = (0, 0);
