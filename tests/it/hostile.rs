@@ -292,3 +292,24 @@ fn forbidden_characters_in_output_are_refused() {
         assert!(run.stdout.is_empty());
     }
 }
+
+/// A version part at u64::MAX has no successor; it once wrapped to 0 and matched everything.
+#[test]
+fn kube_version_constraints_at_the_integer_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path());
+    for (constraint, expect) in [
+        (">18446744073709551615", "has a part too large"),
+        ("0.18446744073709551615", "has a part too large"),
+        (">18446744073709551614", "does not satisfy"),
+    ] {
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            format!("apiVersion: v2\nname: demo\nversion: 0.1.0\nkubeVersion: \"{constraint}\"\n"),
+        )
+        .unwrap();
+        let run = aether(dir.path(), &["template"]);
+        assert_eq!(run.code, 2, "{constraint}: {}", run.snapshot());
+        assert!(run.stderr.contains(expect), "{constraint}: {}", run.stderr);
+    }
+}
