@@ -175,12 +175,15 @@ impl Walker<'_> {
         names.sort();
         for name in names {
             let relative = format!("{prefix}{name}");
+            // What .helmignore leaves out is never read, whatever it is: a stat tells whether
+            // the rules see a folder.
+            let is_dir = std::fs::metadata(folder.join(&name)).is_ok_and(|m| m.is_dir());
+            if self.rules.ignored(&relative, is_dir) {
+                continue;
+            }
             let Some(kind) = self.dir.kind(&relative)? else {
                 continue;
             };
-            if self.rules.ignored(&relative, kind == Kind::Dir) {
-                continue;
-            }
             match kind {
                 Kind::Dir => self.walk(&format!("{relative}/"))?,
                 Kind::File(len) => {

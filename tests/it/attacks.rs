@@ -323,6 +323,16 @@ fn chart_files_linked_outside_are_never_read_or_quoted() {
     let run = scene.run(&["template", "d"]);
     failed(&run, "outside the chart");
     assert!(!run.stderr.contains("SECRET"), "{}", run.stderr);
+
+    // What .helmignore leaves out is never opened: a link out or a FIFO there is no error.
+    let e = scene.path("e");
+    chart(&e);
+    std::fs::write(e.join(".helmignore"), "passwd\npipe\n").unwrap();
+    symlink("/etc/passwd", e.join("passwd")).unwrap();
+    let name = std::ffi::CString::new(e.join("pipe").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+    ok(scene.run(&["template", "e"]));
 }
 
 #[test]
@@ -480,4 +490,32 @@ fn template_arguments_cannot_ask_for_gigabytes() {
     );
     failed(&run, "needs more memory than aether-chart allows itself");
     assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn repo_index_and_docs_write_through_no_planted_link() {
+    let scene = Scene::new();
+    chart(&scene.path("c"));
+    ok(scene.run(&["package", "c", "-d", "repo"]));
+    plant(
+        &scene.path("repo"),
+        |pid| format!(".index.yaml.{pid}.partial"),
+        &scene.victim(),
+    );
+    ok(scene.run(&["repo", "index", "repo"]));
+    scene.untouched();
+    regular_file(&scene.path("repo/index.yaml"), b"apiVersion: v1");
+
+    // `docs` writes into the chart's own docs/ folder, which the chart's author controls
+    // (and leaves out of the chart, as links out of a chart are refused when it loads).
+    std::fs::write(scene.path("c/values.yaml"), "# A value.\na: x\n").unwrap();
+    std::fs::write(scene.path("c/.helmignore"), "docs/\n").unwrap();
+    plant(
+        &scene.path("c/docs"),
+        |pid| format!(".values.md.{pid}.partial"),
+        &scene.victim(),
+    );
+    ok(scene.run(&["docs", "c"]));
+    scene.untouched();
+    regular_file(&scene.path("c/docs/values.md"), b"");
 }
