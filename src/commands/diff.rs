@@ -132,7 +132,8 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
         .collect();
     let fail = |e: Error| Error::input(format!("the {side} side does not render: {e}"));
     let release = render_release(&render).map_err(fail)?;
-    let manifests = manifest::collect(&release.files, &render.namespace).map_err(fail)?;
+    let trace = |c| release.trace(&render.values, c);
+    let manifests = manifest::collect(&release.files, &render.namespace, &trace).map_err(fail)?;
     let findings = validate_release(&render, &release, &manifests, false).map_err(fail)?;
     if crate::validate::report::failing(&findings) {
         return Err(Error::input(format!(

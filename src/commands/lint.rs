@@ -32,7 +32,8 @@ pub struct LintArgs {
 /// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &LintArgs) -> Result<u8> {
     let release = render_release(&args.render)?;
-    let manifests = manifest::collect(&release.files, &args.render.namespace)?;
+    let trace = |c| release.trace(&args.render.values, c);
+    let manifests = manifest::collect(&release.files, &args.render.namespace, &trace)?;
     let findings = validate_release(&args.render, &release, &manifests, args.strict)?;
     let printed = match args.format {
         Format::Text => {

@@ -193,6 +193,51 @@ pub struct RenderedRelease {
     pub settings: Settings,
 }
 
+impl RenderedRelease {
+    /// Where the character `c` of the output came from: the first value that holds it, with
+    /// the layer that set it (for a rendered character YAML forbids).
+    pub fn trace(&self, options: &ValuesOptions, c: char) -> Option<String> {
+        let key = holding(&self.prepared.values, "", c)?;
+        let provenance = crate::values::provenance::Provenance::build(
+            &self.prepared.chart,
+            &self.prepared.values_files,
+            options,
+        );
+        let place = provenance
+            .describe(&key)
+            .unwrap_or_else(|| format!("the value `{key}`"));
+        // The layer's text may hold the character itself: never print it raw.
+        Some(
+            place
+                .chars()
+                .map(|c| match c {
+                    c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                        format!("\\u{{{:x}}}", c as u32)
+                    }
+                    c => c.to_string(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The dotted key of the first string value under `map` that holds `c`.
+fn holding(map: &Map, prefix: &str, c: char) -> Option<String> {
+    map.iter().find_map(|(key, value)| {
+        let path = format!("{prefix}{key}");
+        match value {
+            Value::String(s) if s.contains(c) => Some(path),
+            Value::Map(inner) => holding(inner, &format!("{path}."), c),
+            Value::List(items) => items.iter().enumerate().find_map(|(i, item)| match item {
+                Value::String(s) if s.contains(c) => Some(format!("{path}[{i}]")),
+                Value::Map(inner) => holding(inner, &format!("{path}[{i}]."), c),
+                _ => None,
+            }),
+            _ => None,
+        }
+    })
+}
+
 /// Loads, layers and renders: everything `template` and `lint` share.
 pub fn render_release(args: &RenderArgs) -> Result<RenderedRelease> {
     let settings = args.resolve()?;
@@ -255,7 +300,8 @@ pub fn validate_release(
 pub fn run(args: &TemplateArgs) -> Result<u8> {
     let show_only = show_only_patterns(&args.show_only)?;
     let release = render_release(&args.render)?;
-    let manifests = manifest::collect(&release.files, &args.render.namespace)?;
+    let trace = |c| release.trace(&args.render.values, c);
+    let manifests = manifest::collect(&release.files, &args.render.namespace, &trace)?;
     let selected = select(&manifests, &show_only, args.no_hooks)?;
     if !args.skip_validation {
         let findings = validate_release(&args.render, &release, &manifests, false)?;

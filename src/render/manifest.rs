@@ -80,8 +80,29 @@ pub struct Manifest<'a> {
 #[derive(Debug)]
 pub struct Checked {
     range: Range<usize>,
-    head: std::result::Result<Option<HeadInfo>, String>,
+    head: std::result::Result<Option<HeadInfo>, Problem>,
 }
+
+/// Why a rendered document is not a manifest.
+#[derive(Debug, Clone)]
+struct Problem {
+    message: String,
+    /// A character YAML forbids that the document holds, to trace back to a value.
+    forbidden: Option<char>,
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Problem {
+        Problem {
+            message,
+            forbidden: None,
+        }
+    }
+}
+
+/// Where a character in the output came from: `values/prod.yaml:3: a = ...`, when some
+/// value holds it. `template`, `lint` and `diff` pass one built from the values' provenance.
+pub type Tracer<'t> = &'t dyn Fn(char) -> Option<String>;
 
 /// The fields of a document that ordering and checks need.
 #[derive(Debug)]
@@ -153,6 +174,7 @@ fn trimmed(doc: &Document<'_>) -> Range<usize> {
 pub fn collect<'a>(
     files: &'a [(Rendered, Vec<Checked>)],
     release_namespace: &str,
+    trace: Tracer<'_>,
 ) -> Result<Vec<Manifest<'a>>> {
     let mut manifests = Vec::new();
     let mut problems = Vec::new();
@@ -170,7 +192,13 @@ pub fn collect<'a>(
                     hook: head.hook,
                 }),
                 Ok(None) => {}
-                Err(problem) => problems.push(problem.clone()),
+                Err(problem) => {
+                    let from = problem.forbidden.and_then(trace);
+                    problems.push(match from {
+                        Some(from) => format!("{}; it comes from {from}", problem.message),
+                        None => problem.message.clone(),
+                    })
+                }
             }
         }
     }
@@ -221,7 +249,7 @@ fn split(rendered: &Rendered) -> Vec<Document<'_>> {
 }
 
 /// Parses one document's head; `None` for a document with nothing in it.
-fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
+fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, Problem> {
     let text = doc.text();
     if text
         .lines()
@@ -241,13 +269,18 @@ fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, String> {
                     "`{}`: rendered line {} nests brackets too deeply",
                     doc.rendered.file,
                     line + doc.line - 1
-                ));
+                )
+                .into());
             }
-            full_parse(text).map_err(|e| yaml_problem(doc, &e))?
+            full_parse(text).map_err(|e| match forbidden(doc) {
+                Some(problem) => problem,
+                None => yaml_problem(doc, &e).into(),
+            })?
         }
     };
-    let missing = |field: &str| {
+    let missing = |field: &str| -> Problem {
         format!("`{at}` has no `{field}`; every manifest needs apiVersion, kind and metadata.name")
+            .into()
     };
     if head.api_version.as_deref().unwrap_or("").is_empty() {
         return Err(missing("apiVersion"));
@@ -283,6 +316,25 @@ pub(crate) fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serd
                 .annotations
                 .is_some_and(|a| a.contains_key(HOOK_ANNOTATION)),
         }),
+    })
+}
+
+/// The first character of the document that YAML forbids anywhere (C0 and C1 controls but
+/// tab, line feed, carriage return and NEL; DEL; U+FFFE; U+FFFF), as a problem naming its line.
+fn forbidden(doc: &Document<'_>) -> Option<Problem> {
+    let text = doc.text();
+    let (at, c) = text.char_indices().find(|&(_, c)| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+    })?;
+    let line = doc.line + text[..at].matches('\n').count();
+    Some(Problem {
+        message: format!(
+            "`{}`: line {line} of the rendered output holds U+{:04X}, a character YAML forbids \
+             (kubectl would refuse the manifest); print the value through `quote` or `toyaml`, \
+             which escape it, or remove it",
+            doc.rendered.file, c as u32
+        ),
+        forbidden: Some(c),
     })
 }
 

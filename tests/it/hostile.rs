@@ -285,6 +285,16 @@ fn forbidden_characters_in_output_are_refused() {
         assert_eq!(run.code, 1, "{value:?}: {}", run.snapshot());
         assert!(run.stderr.contains("templates/raw.yaml"), "{}", run.stderr);
         assert!(
+            run.stderr.contains("a character YAML forbids"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("it comes from v.yaml:1: a = "),
+            "{}",
+            run.stderr
+        );
+        assert!(
             !run.stderr.contains("templates/cm.yaml"),
             "quote escapes: {}",
             run.stderr
