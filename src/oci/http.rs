@@ -103,12 +103,14 @@ impl Http {
                 )
             }
             ureq::Error::Timeout(_) => return Some(self.out_of_time(what)),
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::BodyStalled => {
-                return None;
-            }
+            // A TLS handshake with a plain-HTTP server fails as an I/O error: waiting cannot
+            // fix it.
             err if err.to_string().contains("InvalidContentType") => format!(
                 "{host} does not speak TLS ({err}); for a plain-HTTP server add --plain-http"
             ),
+            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::BodyStalled => {
+                return None;
+            }
             ureq::Error::BodyExceedsLimit(limit) => {
                 format!("{host} sent more than the {limit} bytes allowed for {what}: refusing it")
             }

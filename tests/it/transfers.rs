@@ -250,3 +250,35 @@ fn layer_digests_are_checked_before_they_reach_a_url() {
         assert_eq!(*blob_requests.lock().unwrap(), 0, "{digest} reached a URL");
     }
 }
+
+#[test]
+fn tls_to_a_plain_http_server_is_one_clear_error() {
+    // A plain-HTTP server answers a TLS hello as it answers any bad request.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let reference = format!("oci://{host}/charts/demo");
+    let run = aether_within(
+        Duration::from_secs(30),
+        dir.path(),
+        &["pull", &reference, "--version", "0.1.0"],
+        &[],
+    );
+    failed(&run, "does not speak TLS");
+    assert!(run.stderr.contains("--plain-http"), "{}", run.stderr);
+    assert!(
+        count.load(std::sync::atomic::Ordering::SeqCst) <= 1,
+        "waiting cannot fix a protocol mismatch: no retries"
+    );
+}
