@@ -282,3 +282,59 @@ fn tls_to_a_plain_http_server_is_one_clear_error() {
         "waiting cannot fix a protocol mismatch: no retries"
     );
 }
+
+#[test]
+fn a_redirect_to_another_origin_carries_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = std::fs::read(demo_archive(dir.path())).unwrap();
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let layer = archive.clone();
+    let (elsewhere, _) = scripted_with_headers(move |_, _, authorization| {
+        record.lock().unwrap().push(authorization);
+        Answer::Full(200, vec![], layer.clone())
+    });
+    let expected = basic("ops", "s3cret");
+    let manifest = manifest_for(&archive, archive.len() as u64);
+    let (home, _) = scripted_with_headers(move |_, path, authorization| {
+        if authorization.as_deref() != Some(expected.as_str()) {
+            return Answer::Full(
+                401,
+                vec![("WWW-Authenticate", r#"Basic realm="test""#.into())],
+                Vec::new(),
+            );
+        }
+        if path.contains("/manifests/") {
+            let headers = vec![("Content-Type", MANIFEST_TYPE.to_string())];
+            Answer::Full(200, headers, manifest.clone())
+        } else {
+            // Blobs live in a store elsewhere, as registries backed by object storage do.
+            let location = format!("http://{elsewhere}/store{path}");
+            Answer::Full(307, vec![("Location", location)], Vec::new())
+        }
+    });
+    let config = credentials_for(dir.path(), &home);
+    let reference = format!("oci://{home}/charts/demo");
+    ok(aether_within(
+        Duration::from_secs(60),
+        dir.path(),
+        &[
+            "pull",
+            &reference,
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "--registry-config",
+            &config,
+            "-d",
+            "out",
+        ],
+        &[],
+    ));
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty(), "the blob came from the other origin");
+    assert!(
+        seen.iter().all(Option::is_none),
+        "credentials followed the redirect: {seen:?}"
+    );
+}
