@@ -1,5 +1,8 @@
 //! The command line: commands and their arguments (doc comments are the `--help` text).
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 
 use crate::commands::completions::CompletionsArgs;
@@ -13,7 +16,10 @@ use crate::commands::package::PackageArgs;
 use crate::commands::repo::RepoArgs;
 use crate::commands::show::ShowArgs;
 use crate::commands::template::TemplateArgs;
-use crate::commands::values::ValuesArgs;
+use crate::commands::values::ValuesCommandArgs;
+use crate::oci::Connection;
+use crate::oci::http::{DEFAULT_TIMEOUT, parse_duration};
+use crate::values::ValuesOptions;
 
 /// A Helm-style chart templating engine: Jinja templates, layered values, safe by construction.
 #[derive(Debug, Parser)]
@@ -32,7 +38,7 @@ pub enum Command {
     /// Render a chart and report the validator's findings (text, JSON or SARIF).
     Lint(LintArgs),
     /// Print a chart's layered values, or with --explain where a key was set.
-    Values(ValuesArgs),
+    Values(ValuesCommandArgs),
     /// Package a chart directory into a reproducible <name>-<version>.tgz.
     Package(PackageArgs),
     /// Print a chart's Chart.yaml, values.yaml or README (directory or .tgz).
@@ -59,4 +65,83 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page of aether-chart and its commands (roff).
     Man,
+}
+
+/// The values flags of every rendering command, as typed (Helm's names and order).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValuesArgs {
+    /// A values file layered over the chart's values.yaml (repeatable; `-` reads stdin).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Set values as JSON: `a.b={"x":1}` or a whole JSON object (repeatable).
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set values, typed as Helm does: `a.b=c,d[0]=1` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set values that always stay strings (repeatable).
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+    /// Set values from the contents of files: `key=path` (repeatable).
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set one value verbatim: everything after the first `=` (repeatable).
+    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
+}
+
+impl ValuesArgs {
+    /// The values layers these flags ask for.
+    pub fn options(&self) -> ValuesOptions {
+        ValuesOptions {
+            files: self.files.clone(),
+            set_json: self.set_json.clone(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            set_file: self.set_file.clone(),
+            set_literal: self.set_literal.clone(),
+        }
+    }
+}
+
+/// The flags of every command that talks to a registry or chart repository (Helm's names).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RemoteArgs {
+    /// Speak plain HTTP to the registry (a local or test registry).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Accept any server certificate (do not use outside tests).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Trust the certificate authorities in this PEM file (instead of the built-in roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM); needs --key-file.
+    #[arg(long, value_name = "FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// The registry credentials file (default: Helm's registry/config.json).
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
+    /// How long all registry and repository transfers of this command may take together
+    /// (Go's spelling: 5m0s, 90s, 1h); a read that waits 30 s for data fails before that.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_TIMEOUT, value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+impl RemoteArgs {
+    /// The connection these flags ask for.
+    pub fn connection(&self) -> Connection {
+        Connection {
+            plain_http: self.plain_http,
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            registry_config: self.registry_config.clone(),
+            timeout: self.timeout,
+        }
+    }
 }

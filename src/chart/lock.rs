@@ -20,7 +20,7 @@ use super::repo::{Index, hex, now};
 use super::{Metadata, metadata::Dependency};
 use crate::error::{Error, Result};
 use crate::fs::{self, ChartDir, Kind};
-use crate::oci::{self, Reference, TlsOptions};
+use crate::oci::{self, Connection, Reference};
 use crate::version::Constraint;
 
 pub const LOCK_FILE: &str = "Chart.lock";
@@ -77,7 +77,7 @@ pub fn digest(requested: &[serde_yaml::Mapping], locked: &[Locked]) -> String {
 
 /// What `update` and `build` need beyond the chart folder.
 pub struct Options<'a> {
-    pub tls: &'a TlsOptions,
+    pub tls: &'a Connection,
     pub limits: Limits,
 }
 

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use crate::chart::Limits;
 use crate::chart::lock::{self, Options};
+use crate::cli::RemoteArgs;
 use crate::error::Result;
-use crate::oci::TlsOptions;
 
 /// Arguments of `dependency`.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,7 +32,7 @@ pub struct FetchArgs {
     #[arg(value_name = "CHART", default_value = ".")]
     pub chart: PathBuf,
     #[command(flatten)]
-    pub tls: TlsOptions,
+    pub tls: RemoteArgs,
 }
 
 /// Arguments of `dependency list`.
@@ -48,7 +48,7 @@ pub fn run(args: &DependencyArgs) -> Result<u8> {
     match &args.command {
         DependencyCommand::Update(fetch) | DependencyCommand::Build(fetch) => {
             let options = Options {
-                tls: &fetch.tls,
+                tls: &fetch.tls.connection(),
                 limits: Limits::default(),
             };
             let lock = if matches!(args.command, DependencyCommand::Update(_)) {

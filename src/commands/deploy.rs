@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use crate::chart::Limits;
-use crate::commands::template::{DEFAULT_KUBE_VERSION, prepare};
+use crate::cli::ValuesArgs;
 use crate::deploy::{
     RegionRoutingConfig, RoutingDecision, ScalingConfig, ScalingDecision, world_server_values,
 };
 use crate::error::{Error, Result};
+use crate::release::{DEFAULT_KUBE_VERSION, prepare};
 use crate::values::ValuesOptions;
 use crate::version::parse_lenient;
 
@@ -19,7 +20,7 @@ pub struct ScaleArgs {
     #[arg(value_name = "CHART", default_value = ".")]
     pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValuesOptions,
+    pub values: ValuesArgs,
     /// Active players across the world servers.
     #[arg(long, required_unless_present = "trace")]
     pub players: Option<u64>,
@@ -44,7 +45,7 @@ pub struct RouteArgs {
     #[arg(value_name = "CHART", default_value = ".")]
     pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValuesOptions,
+    pub values: ValuesArgs,
     /// The player's preferred region.
     #[arg(long)]
     pub region: String,
@@ -93,7 +94,7 @@ fn describe(decision: ScalingDecision, replicas: u64) -> String {
 
 /// Runs `scale`.
 pub fn scale(args: &ScaleArgs) -> Result<u8> {
-    let values = world_values(&args.chart, &args.values)?;
+    let values = world_values(&args.chart, &args.values.options())?;
     let config = ScalingConfig::from_values(&values)?;
     let replicas = args.replicas.unwrap_or(config.min_replicas);
     let Some(trace) = &args.trace else {
@@ -238,7 +239,7 @@ fn plot(timeline: &[(u64, u64, u64)], config: &ScalingConfig) -> String {
 
 /// Runs `route`.
 pub fn route(args: &RouteArgs) -> Result<u8> {
-    let values = world_values(&args.chart, &args.values)?;
+    let values = world_values(&args.chart, &args.values.options())?;
     let mut config = RegionRoutingConfig::from_values(&values)?;
     for code in &args.unhealthy {
         let region = config

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
-use crate::commands::template::{RenderArgs, render_release, validate_release};
+use crate::commands::template::RenderArgs;
 use crate::error::{Error, Result};
-use crate::render::manifest;
 
 /// Arguments of `diff`.
 #[derive(Debug, Clone, clap::Args)]
@@ -131,10 +130,9 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
         .cloned()
         .collect();
     let fail = |e: Error| Error::input(format!("the {side} side does not render: {e}"));
-    let release = render_release(&render).map_err(fail)?;
-    let trace = |c| release.trace(&render.values, c);
-    let manifests = manifest::collect(&release.files, &render.namespace, &trace).map_err(fail)?;
-    let findings = validate_release(&render, &release, &manifests, false).map_err(fail)?;
+    let release = crate::release::render(render.settings()?).map_err(fail)?;
+    let manifests = release.manifests().map_err(fail)?;
+    let findings = release.validate(&manifests, false).map_err(fail)?;
     if crate::validate::report::failing(&findings) {
         return Err(Error::input(format!(
             "the {side} side does not validate:\n{}",

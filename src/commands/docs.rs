@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::chart::{Chart, Limits};
-use crate::commands::template::{DEFAULT_KUBE_VERSION, prepare};
 use crate::error::{Error, Result};
 use crate::fs::{ChartDir, Kind};
+use crate::release::{DEFAULT_KUBE_VERSION, prepare};
 use crate::values::provenance::Provenance;
 use crate::values::{Map, Value, ValuesOptions};
 use crate::version::parse_lenient;

@@ -1,8 +1,8 @@
 //! `aether-chart lint`: render a chart and report every finding of the validator.
 
-use crate::commands::template::{RenderArgs, render_release, validate_release};
+use crate::commands::template::RenderArgs;
 use crate::error::Result;
-use crate::render::manifest;
+use crate::release;
 use crate::validate::report;
 
 /// How findings are printed.
@@ -31,10 +31,9 @@ pub struct LintArgs {
 
 /// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &LintArgs) -> Result<u8> {
-    let release = render_release(&args.render)?;
-    let trace = |c| release.trace(&args.render.values, c);
-    let manifests = manifest::collect(&release.files, &args.render.namespace, &trace)?;
-    let findings = validate_release(&args.render, &release, &manifests, args.strict)?;
+    let release = release::render(args.render.settings()?)?;
+    let manifests = release.manifests()?;
+    let findings = release.validate(&manifests, args.strict)?;
     let printed = match args.format {
         Format::Text => {
             let text = report::text(&findings);

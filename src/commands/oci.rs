@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use crate::chart::Limits;
+use crate::cli::RemoteArgs;
 use crate::error::{Error, Result};
 use crate::oci::credentials::{self, Credentials};
-use crate::oci::{self, Client, PushedChart, Reference, TlsOptions};
+use crate::oci::{self, Client, Connection, PushedChart, Reference};
 
 /// Arguments of `push`.
 #[derive(Debug, Clone, clap::Args)]
@@ -17,7 +18,7 @@ pub struct PushArgs {
     #[arg(value_name = "REMOTE")]
     pub remote: String,
     #[command(flatten)]
-    pub tls: TlsOptions,
+    pub tls: RemoteArgs,
 }
 
 /// Arguments of `pull`.
@@ -41,7 +42,7 @@ pub struct PullArgs {
     #[arg(long)]
     pub untar: bool,
     #[command(flatten)]
-    pub tls: TlsOptions,
+    pub tls: RemoteArgs,
 }
 
 /// Arguments of `registry`.
@@ -75,7 +76,7 @@ pub struct LoginArgs {
     #[arg(long)]
     pub password_stdin: bool,
     #[command(flatten)]
-    pub tls: TlsOptions,
+    pub tls: RemoteArgs,
 }
 
 /// Arguments of `registry logout`.
@@ -89,7 +90,7 @@ pub struct LogoutArgs {
     pub registry_config: Option<PathBuf>,
 }
 
-fn client(host: &str, tls: &TlsOptions) -> Result<Client> {
+fn client(host: &str, tls: &Connection) -> Result<Client> {
     let path = credentials::config_path(tls.registry_config.as_deref());
     Client::new(host, tls, credentials::load(&path, host)?)
 }
@@ -107,7 +108,7 @@ pub fn push(args: &PushArgs) -> Result<u8> {
     let reference = target.child(&chart.name)?;
     let tag = oci::tag_of(&chart.version);
     let manifest = chart.manifest(&chart.annotations());
-    let mut client = client(&reference.host, &args.tls)?;
+    let mut client = client(&reference.host, &args.tls.connection())?;
     let repository = &reference.repository;
     client.push_blob(repository, &chart.archive, &oci::digest(&chart.archive))?;
     if let Some(prov) = &chart.prov {
@@ -129,7 +130,7 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
             args.chart
         )));
     }
-    let mut client = client(&reference.host, &args.tls)?;
+    let mut client = client(&reference.host, &args.tls.connection())?;
     if reference.tag.is_some() && args.version.is_some() {
         return Err(Error::usage(format!(
             "`{}` names a tag and --version names a version; give one",
@@ -196,7 +197,8 @@ pub fn registry(args: &RegistryArgs) -> Result<u8> {
                 username: login.username.clone(),
                 password,
             };
-            let mut client = Client::new(&login.host, &login.tls, Some(credentials.clone()))?;
+            let connection = login.tls.connection();
+            let mut client = Client::new(&login.host, &connection, Some(credentials.clone()))?;
             client.ping()?;
             let path = credentials::config_path(login.tls.registry_config.as_deref());
             credentials::store(&path, &login.host, &credentials)?;

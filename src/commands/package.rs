@@ -30,14 +30,14 @@ pub struct PackageArgs {
     #[arg(short = 'u', long)]
     pub dependency_update: bool,
     #[command(flatten)]
-    pub tls: crate::oci::TlsOptions,
+    pub tls: crate::cli::RemoteArgs,
 }
 
 /// Runs `package`.
 pub fn run(args: &PackageArgs) -> Result<u8> {
     if args.dependency_update {
         let options = crate::chart::lock::Options {
-            tls: &args.tls,
+            tls: &args.tls.connection(),
             limits: Limits::default(),
         };
         crate::chart::lock::update(&args.chart, &options)?;

@@ -32,7 +32,7 @@ pub struct ShowArgs {
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
     #[command(flatten)]
-    pub tls: crate::oci::TlsOptions,
+    pub tls: crate::cli::RemoteArgs,
 }
 
 /// Runs `show`.
@@ -44,7 +44,8 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
         let reference = crate::oci::Reference::parse(&text, "the chart")?;
         let path = crate::oci::credentials::config_path(args.tls.registry_config.as_deref());
         let credentials = crate::oci::credentials::load(&path, &reference.host)?;
-        let mut client = crate::oci::Client::new(&reference.host, &args.tls, credentials)?;
+        let mut client =
+            crate::oci::Client::new(&reference.host, &args.tls.connection(), credentials)?;
         crate::oci::pull(&mut client, &reference, args.version.as_deref())?.files
     } else if chart.is_dir() {
         loader::dir_files(chart, limits)?

@@ -3,18 +3,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::chart::dependencies;
+use crate::chart::Limits;
 use crate::chart::glob::Pattern;
-use crate::chart::{self, Chart, Limits};
+use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
-use crate::render::{self, Capabilities, Release, RenderOptions, manifest};
+use crate::release::{self, DEFAULT_KUBE_VERSION, Settings};
+use crate::render::manifest;
 use crate::validate;
-use crate::values::coalesce::{Warnings, coalesce};
-use crate::values::{Map, Value, ValuesOptions, schema};
-use crate::version::{Constraint, parse_lenient};
-
-/// The Kubernetes version assumed when `--kube-version` is not given (Helm 4.1.4's default).
-pub const DEFAULT_KUBE_VERSION: &str = "1.35.0";
+use crate::version::parse_lenient;
 
 /// The arguments of every command that renders a chart (`template`, `lint`).
 #[derive(Debug, Clone, clap::Args)]
@@ -24,7 +20,7 @@ pub struct RenderArgs {
     #[arg(value_name = "NAME|CHART", num_args = 0..=2)]
     pub positional: Vec<String>,
     #[command(flatten)]
-    pub values: ValuesOptions,
+    pub values: ValuesArgs,
     /// The release namespace.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
@@ -70,18 +66,9 @@ pub struct TemplateArgs {
     pub skip_validation: bool,
 }
 
-/// What the arguments resolve to.
-pub struct Settings {
-    chart: PathBuf,
-    release_name: Option<String>,
-    /// The Kubernetes version.
-    pub kube_version: semver::Version,
-    limits: Limits,
-}
-
 impl RenderArgs {
-    /// Checks the arguments and resolves them into settings.
-    pub fn resolve(&self) -> Result<Settings> {
+    /// Checks the arguments and resolves them into the pipeline's settings.
+    pub fn settings(&self) -> Result<Settings> {
         let (release_name, chart) = match self.positional.as_slice() {
             [] => (None, "."),
             [chart] => (None, chart.as_str()),
@@ -97,11 +84,15 @@ impl RenderArgs {
         Ok(Settings {
             chart: PathBuf::from(chart),
             release_name,
+            namespace: self.namespace.clone(),
             kube_version,
+            api_versions: self.api_versions.clone(),
+            schema_dir: self.schema_dir.clone(),
             limits: Limits {
                 total: self.max_chart_size,
                 per_file: self.max_file_size,
             },
+            values: self.values.options(),
         })
     }
 }
@@ -118,193 +109,14 @@ fn show_only_patterns(show_only: &[String]) -> Result<Vec<(String, Pattern)>> {
         .collect()
 }
 
-/// The chart with its dependencies processed and the values its templates see.
-pub struct Prepared {
-    /// The processed chart.
-    pub chart: Chart,
-    /// The coalesced values of the whole tree.
-    pub values: Map,
-    /// Warnings from coalescing, for stderr.
-    pub warnings: Warnings,
-    /// Each `-f` file's name and text, in order (for values provenance).
-    pub values_files: Vec<(String, String)>,
-}
-
-/// Loads the chart at `path`, layers the values and checks them against every schema.
-pub fn prepare(
-    path: &std::path::Path,
-    options: &ValuesOptions,
-    limits: Limits,
-    kube: &semver::Version,
-) -> Result<Prepared> {
-    let mut chart = chart::load(path, limits)?;
-    if chart.metadata.is_library() {
-        return Err(Error::input(format!(
-            "`{}` is a library chart; library charts have no manifests of their own, render a chart that depends on it",
-            chart.name()
-        )));
-    }
-    if !chart.metadata.kube_version.is_empty() {
-        let constraint = Constraint::parse(&chart.metadata.kube_version).map_err(Error::input)?;
-        if !constraint.matches(kube) {
-            return Err(Error::input(format!(
-                "chart `{}` requires kubeVersion `{constraint}`, which Kubernetes v{kube} does not satisfy; pass --kube-version",
-                chart.name()
-            )));
-        }
-    }
-    dependencies::check_present(&chart)?;
-    let (user, values_files) = options.merge_keeping_files()?;
-    let mut warnings = Warnings::new();
-    dependencies::process(&mut chart, &user, &mut warnings)?;
-    let mut values = user;
-    coalesce(&chart, &mut values, false, &mut warnings)?;
-    check_schemas(&chart, &values)?;
-    Ok(Prepared {
-        chart,
-        values,
-        warnings,
-        values_files,
-    })
-}
-
-/// Checks each chart's values.schema.json against the values it sees.
-fn check_schemas(chart: &Chart, values: &Map) -> Result<()> {
-    if let Some(schema) = &chart.schema {
-        schema::check(schema, values, &chart.origin)?;
-    }
-    for sub in &chart.dependencies {
-        let scoped = match values.get(sub.name()) {
-            Some(Value::Map(map)) => map.clone(),
-            _ => Map::new(),
-        };
-        check_schemas(sub, &scoped)?;
-    }
-    Ok(())
-}
-
-/// A rendered release: the prepared chart and every rendered, checked file.
-pub struct RenderedRelease {
-    /// The chart and its values.
-    pub prepared: Prepared,
-    /// Each template's output and its checked documents.
-    pub files: Vec<(render::Rendered, Vec<manifest::Checked>)>,
-    /// The resolved settings.
-    pub settings: Settings,
-}
-
-impl RenderedRelease {
-    /// Where the character `c` of the output came from: the first value that holds it, with
-    /// the layer that set it (for a rendered character YAML forbids).
-    pub fn trace(&self, options: &ValuesOptions, c: char) -> Option<String> {
-        let key = holding(&self.prepared.values, "", c)?;
-        let provenance = crate::values::provenance::Provenance::build(
-            &self.prepared.chart,
-            &self.prepared.values_files,
-            options,
-        );
-        let place = provenance
-            .describe(&key)
-            .unwrap_or_else(|| format!("the value `{key}`"));
-        // The layer's text may hold the character itself: never print it raw.
-        Some(
-            place
-                .chars()
-                .map(|c| match c {
-                    c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
-                        format!("\\u{{{:x}}}", c as u32)
-                    }
-                    c => c.to_string(),
-                })
-                .collect(),
-        )
-    }
-}
-
-/// The dotted key of the first string value under `map` that holds `c`.
-fn holding(map: &Map, prefix: &str, c: char) -> Option<String> {
-    map.iter().find_map(|(key, value)| {
-        let path = format!("{prefix}{key}");
-        match value {
-            Value::String(s) if s.contains(c) => Some(path),
-            Value::Map(inner) => holding(inner, &format!("{path}."), c),
-            Value::List(items) => items.iter().enumerate().find_map(|(i, item)| match item {
-                Value::String(s) if s.contains(c) => Some(format!("{path}[{i}]")),
-                Value::Map(inner) => holding(inner, &format!("{path}[{i}]."), c),
-                _ => None,
-            }),
-            _ => None,
-        }
-    })
-}
-
-/// Loads, layers and renders: everything `template` and `lint` share.
-pub fn render_release(args: &RenderArgs) -> Result<RenderedRelease> {
-    let settings = args.resolve()?;
-    let prepared = prepare(
-        &settings.chart,
-        &args.values,
-        settings.limits,
-        &settings.kube_version,
-    )?;
-    print_warnings(&prepared.warnings);
-    let release_name = settings
-        .release_name
-        .clone()
-        .unwrap_or_else(|| prepared.chart.name().to_string());
-    check_release_name(&release_name, settings.release_name.is_none())?;
-    let options = RenderOptions {
-        release: Release {
-            name: release_name,
-            namespace: args.namespace.clone(),
-        },
-        capabilities: Capabilities {
-            kube_version: settings.kube_version.clone(),
-            extra_api_versions: args.api_versions.clone(),
-        },
-    };
-    let files = render::render(
-        &prepared.chart,
-        &prepared.values,
-        &options,
-        manifest::check_file,
-    )?;
-    Ok(RenderedRelease {
-        prepared,
-        files,
-        settings,
-    })
-}
-
-/// Validates a rendered release; returns the findings after the chart's settings and `strict`.
-pub fn validate_release(
-    args: &RenderArgs,
-    release: &RenderedRelease,
-    manifests: &[manifest::Manifest<'_>],
-    strict: bool,
-) -> Result<Vec<validate::Finding>> {
-    let input = validate::Input {
-        chart: &release.prepared.chart,
-        values_files: &release.prepared.values_files,
-        values: &release.prepared.values,
-        options: &args.values,
-        kube_version: &release.settings.kube_version,
-        schema_dir: args.schema_dir.as_deref(),
-        strict,
-        namespace: &args.namespace,
-    };
-    validate::check(&input, manifests)
-}
-
 /// Runs `template`; returns the exit code.
 pub fn run(args: &TemplateArgs) -> Result<u8> {
     let show_only = show_only_patterns(&args.show_only)?;
-    let release = render_release(&args.render)?;
-    let trace = |c| release.trace(&args.render.values, c);
-    let manifests = manifest::collect(&release.files, &args.render.namespace, &trace)?;
+    let release = release::render(args.render.settings()?)?;
+    let manifests = release.manifests()?;
     let selected = select(&manifests, &show_only, args.no_hooks)?;
     if !args.skip_validation {
-        let findings = validate_release(&args.render, &release, &manifests, false)?;
+        let findings = release.validate(&manifests, false)?;
         eprint!(
             "{}",
             validate::report::text_from(&findings, validate::Severity::Warning)
@@ -327,38 +139,6 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
         }
     }
     Ok(0)
-}
-
-fn print_warnings(warnings: &Warnings) {
-    let mut seen = std::collections::BTreeSet::new();
-    for warning in warnings {
-        if seen.insert(warning) {
-            eprintln!("warning: {warning}");
-        }
-    }
-}
-
-/// Helm's release-name rule: a DNS-1123 subdomain of at most 53 characters.
-fn check_release_name(name: &str, defaulted: bool) -> Result<()> {
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if name.len() <= 53 && name.split('.').all(label_ok) {
-        return Ok(());
-    }
-    let hint = if defaulted {
-        "; the chart's name is used by default, so pass a release NAME"
-    } else {
-        ""
-    };
-    Err(Error::usage(format!(
-        "release name `{name}` is invalid: use at most 53 lowercase letters, digits, `-` and `.`{hint}"
-    )))
 }
 
 /// Applies `--show-only` and `--no-hooks`.

@@ -1,21 +1,22 @@
 //! `aether-chart values`: the layered values of a chart, or where one key was set.
 
 use crate::chart::Limits;
-use crate::commands::template::{DEFAULT_KUBE_VERSION, prepare};
+use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
+use crate::release::{DEFAULT_KUBE_VERSION, prepare};
 use crate::render::yaml::to_yaml;
+use crate::values::Value;
 use crate::values::provenance::Provenance;
-use crate::values::{Value, ValuesOptions};
 use crate::version::parse_lenient;
 
 /// Arguments of `values`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ValuesArgs {
+pub struct ValuesCommandArgs {
     /// The chart (default `.`).
     #[arg(value_name = "CHART", default_value = ".")]
     pub chart: std::path::PathBuf,
     #[command(flatten)]
-    pub values: ValuesOptions,
+    pub values: ValuesArgs,
     /// Print every layer that set KEY (dotted, e.g. api.autoscaling.maxReplicas), in order, with
     /// file and line, instead of the values.
     #[arg(long, value_name = "KEY")]
@@ -23,16 +24,17 @@ pub struct ValuesArgs {
 }
 
 /// Runs `values`.
-pub fn run(args: &ValuesArgs) -> Result<u8> {
+pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
+    let options = args.values.options();
     let kube = parse_lenient(DEFAULT_KUBE_VERSION).map_err(Error::usage)?;
-    let prepared = prepare(&args.chart, &args.values, Limits::default(), &kube)?;
+    let prepared = prepare(&args.chart, &options, Limits::default(), &kube)?;
     let Some(key) = &args.explain else {
         let text = to_yaml(&Value::Map(prepared.values).to_template())
             .map_err(|e| Error::input(format!("cannot print the values: {e}")))?;
         println!("{text}");
         return Ok(0);
     };
-    let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &args.values);
+    let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &options);
     let origins = provenance.origins(key);
     if origins.is_empty() {
         let under: Vec<&str> = provenance

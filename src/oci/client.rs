@@ -17,36 +17,29 @@ use super::{Descriptor, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
 use crate::chart::repo::hex;
 use crate::error::{Error, Result};
 
-/// How the connection to a registry is made (Helm's flags of the same names).
-#[derive(Debug, Clone, clap::Args)]
-pub struct TlsOptions {
-    /// Speak plain HTTP to the registry (a local or test registry).
-    #[arg(long)]
+/// How the connection to a registry or chart repository is made (Helm's flags of the same
+/// names).
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Speak plain HTTP to the registry.
     pub plain_http: bool,
-    /// Accept any server certificate (do not use outside tests).
-    #[arg(long)]
+    /// Accept any server certificate.
     pub insecure_skip_tls_verify: bool,
     /// Trust the certificate authorities in this PEM file (instead of the built-in roots).
-    #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Present this client certificate (PEM); needs --key-file.
-    #[arg(long, value_name = "FILE", requires = "key_file")]
+    /// Present this client certificate (PEM), with `key_file`.
     pub cert_file: Option<PathBuf>,
     /// The client certificate's private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "cert_file")]
     pub key_file: Option<PathBuf>,
     /// The registry credentials file (default: Helm's registry/config.json).
-    #[arg(long, value_name = "FILE")]
     pub registry_config: Option<PathBuf>,
-    /// How long all registry and repository transfers of this command may take together
-    /// (Go's spelling: 5m0s, 90s, 1h); a read that waits 30 s for data fails before that.
-    #[arg(long, value_name = "DURATION", default_value = DEFAULT_TIMEOUT, value_parser = parse_duration)]
+    /// How long all transfers of the command may take together.
     pub timeout: Duration,
 }
 
-impl Default for TlsOptions {
+impl Default for Connection {
     fn default() -> Self {
-        TlsOptions {
+        Connection {
             plain_http: false,
             insecure_skip_tls_verify: false,
             ca_file: None,
@@ -101,7 +94,7 @@ impl Method {
 
 impl Client {
     /// A client for `host` (`host[:port]`).
-    pub fn new(host: &str, tls: &TlsOptions, credentials: Option<Credentials>) -> Result<Client> {
+    pub fn new(host: &str, tls: &Connection, credentials: Option<Credentials>) -> Result<Client> {
         let http = Http::new(tls)?;
         let scheme = if tls.plain_http { "http" } else { "https" };
         let base = format!("{scheme}://{host}");

@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::client::TlsOptions;
+use super::client::Connection;
 use crate::error::{Error, Result};
 
 /// How long one read may wait for data.
@@ -39,7 +39,7 @@ pub struct Http {
 
 impl Http {
     /// The agent for `tls`, its deadline `--timeout` after the command's first transfer.
-    pub fn new(tls: &TlsOptions) -> Result<Http> {
+    pub fn new(tls: &Connection) -> Result<Http> {
         static BEGAN: OnceLock<Instant> = OnceLock::new();
         let began = *BEGAN.get_or_init(Instant::now);
         Ok(Http {
@@ -166,7 +166,7 @@ impl Http {
 
 /// An HTTP agent with the TLS settings of `tls` (CA file, client certificate, verification),
 /// the idle and connect limits, and redirects that never carry credentials.
-fn agent(tls: &TlsOptions) -> Result<ureq::Agent> {
+fn agent(tls: &Connection) -> Result<ureq::Agent> {
     let mut builder =
         ureq::tls::TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
     if let Some(ca) = &tls.ca_file {

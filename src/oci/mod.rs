@@ -19,7 +19,7 @@ use crate::chart::helm_json::{self, go_json, scalar};
 use crate::chart::repo::{hex, rfc3339};
 use crate::chart::{File, Limits, Metadata, loader};
 use crate::error::{Error, Result};
-pub use client::{Client, TlsOptions};
+pub use client::{Client, Connection};
 pub use reference::Reference;
 
 /// The config blob's media type: Chart.yaml as JSON.

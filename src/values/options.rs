@@ -13,26 +13,21 @@ use super::strvals::{SetKind, parse_into};
 use super::tree::{Map, Value};
 use crate::error::{Error, Result};
 
-/// The values flags, as typed.
-#[derive(Debug, Clone, Default, clap::Args)]
+/// The values layers above a chart's own, in the order the user gave them (each list in the
+/// order of its flag; the command line's `-f`, `--set` and friends).
+#[derive(Debug, Clone, Default)]
 pub struct ValuesOptions {
-    /// A values file layered over the chart's values.yaml (repeatable; `-` reads stdin).
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    /// Values files layered over the chart's values.yaml (`-` reads stdin).
     pub files: Vec<String>,
-    /// Set values as JSON: `a.b={"x":1}` or a whole JSON object (repeatable).
-    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    /// `--set-json` expressions.
     pub set_json: Vec<String>,
-    /// Set values, typed as Helm does: `a.b=c,d[0]=1` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VAL")]
+    /// `--set` expressions.
     pub set: Vec<String>,
-    /// Set values that always stay strings (repeatable).
-    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    /// `--set-string` expressions.
     pub set_string: Vec<String>,
-    /// Set values from the contents of files: `key=path` (repeatable).
-    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    /// `--set-file` expressions.
     pub set_file: Vec<String>,
-    /// Set one value verbatim: everything after the first `=` (repeatable).
-    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    /// `--set-literal` expressions.
     pub set_literal: Vec<String>,
 }
 

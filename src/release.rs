@@ -1,0 +1,253 @@
+//! The pipeline every rendering command shares: load the chart, layer the values, render,
+//! parse and validate. Commands turn their arguments into [`Settings`], call [`render`] and
+//! print what the [`Release`] holds.
+
+use std::path::PathBuf;
+
+use crate::chart::{self, Chart, Limits, dependencies};
+use crate::error::{Error, Result};
+use crate::render::{self, Capabilities, RenderOptions, manifest};
+use crate::validate;
+use crate::values::coalesce::{Warnings, coalesce};
+use crate::values::provenance::Provenance;
+use crate::values::{Map, Value, ValuesOptions, schema};
+use crate::version::Constraint;
+
+/// The Kubernetes version assumed when none is given (Helm 4.1.4's default).
+pub const DEFAULT_KUBE_VERSION: &str = "1.35.0";
+
+/// What a render is asked to do, resolved from a command's arguments.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The chart: a directory or a `.tgz`.
+    pub chart: PathBuf,
+    /// The release name; the chart's name when `None`.
+    pub release_name: Option<String>,
+    /// The release namespace.
+    pub namespace: String,
+    /// The Kubernetes version to render and validate for.
+    pub kube_version: semver::Version,
+    /// Extra API versions the cluster serves.
+    pub api_versions: Vec<String>,
+    /// Schemas of custom resources (`DIR/<group>/<kind>_<version>.json`).
+    pub schema_dir: Option<PathBuf>,
+    /// The chart's size limits.
+    pub limits: Limits,
+    /// The values layers above the chart's own.
+    pub values: ValuesOptions,
+}
+
+/// The chart with its dependencies processed and the values its templates see.
+pub struct Prepared {
+    /// The processed chart.
+    pub chart: Chart,
+    /// The coalesced values of the whole tree.
+    pub values: Map,
+    /// Warnings from coalescing, for stderr.
+    pub warnings: Warnings,
+    /// Each `-f` file's name and text, in order (for values provenance).
+    pub values_files: Vec<(String, String)>,
+}
+
+/// Loads the chart at `path`, layers the values and checks them against every schema.
+pub fn prepare(
+    path: &std::path::Path,
+    options: &ValuesOptions,
+    limits: Limits,
+    kube: &semver::Version,
+) -> Result<Prepared> {
+    let mut chart = chart::load(path, limits)?;
+    if chart.metadata.is_library() {
+        return Err(Error::input(format!(
+            "`{}` is a library chart; library charts have no manifests of their own, render a chart that depends on it",
+            chart.name()
+        )));
+    }
+    if !chart.metadata.kube_version.is_empty() {
+        let constraint = Constraint::parse(&chart.metadata.kube_version).map_err(Error::input)?;
+        if !constraint.matches(kube) {
+            return Err(Error::input(format!(
+                "chart `{}` requires kubeVersion `{constraint}`, which Kubernetes v{kube} does not satisfy; pass --kube-version",
+                chart.name()
+            )));
+        }
+    }
+    dependencies::check_present(&chart)?;
+    let (user, values_files) = options.merge_keeping_files()?;
+    let mut warnings = Warnings::new();
+    dependencies::process(&mut chart, &user, &mut warnings)?;
+    let mut values = user;
+    coalesce(&chart, &mut values, false, &mut warnings)?;
+    check_schemas(&chart, &values)?;
+    Ok(Prepared {
+        chart,
+        values,
+        warnings,
+        values_files,
+    })
+}
+
+/// Checks each chart's values.schema.json against the values it sees.
+fn check_schemas(chart: &Chart, values: &Map) -> Result<()> {
+    if let Some(schema) = &chart.schema {
+        schema::check(schema, values, &chart.origin)?;
+    }
+    for sub in &chart.dependencies {
+        let scoped = match values.get(sub.name()) {
+            Some(Value::Map(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        check_schemas(sub, &scoped)?;
+    }
+    Ok(())
+}
+
+/// A rendered release: the prepared chart and every rendered, checked file.
+pub struct Release {
+    /// The chart and its values.
+    pub prepared: Prepared,
+    /// Each template's output and its checked documents.
+    pub files: Vec<(render::Rendered, Vec<manifest::Checked>)>,
+    /// What was asked.
+    pub settings: Settings,
+}
+
+/// Loads, layers and renders (coalescing warnings go to stderr).
+pub fn render(settings: Settings) -> Result<Release> {
+    let prepared = prepare(
+        &settings.chart,
+        &settings.values,
+        settings.limits,
+        &settings.kube_version,
+    )?;
+    print_warnings(&prepared.warnings);
+    let release_name = settings
+        .release_name
+        .clone()
+        .unwrap_or_else(|| prepared.chart.name().to_string());
+    check_release_name(&release_name, settings.release_name.is_none())?;
+    let options = RenderOptions {
+        release: render::Release {
+            name: release_name,
+            namespace: settings.namespace.clone(),
+        },
+        capabilities: Capabilities {
+            kube_version: settings.kube_version.clone(),
+            extra_api_versions: settings.api_versions.clone(),
+        },
+    };
+    let files = render::render(
+        &prepared.chart,
+        &prepared.values,
+        &options,
+        manifest::check_file,
+    )?;
+    Ok(Release {
+        prepared,
+        files,
+        settings,
+    })
+}
+
+impl Release {
+    /// The rendered manifests, checked and in install order; documents that are not
+    /// manifests and duplicates are one error listing them all.
+    pub fn manifests(&self) -> Result<Vec<manifest::Manifest<'_>>> {
+        let trace = |c| self.trace(c);
+        manifest::collect(&self.files, &self.settings.namespace, &trace)
+    }
+
+    /// The validator's findings on `manifests`, after the chart's settings and `strict`.
+    pub fn validate(
+        &self,
+        manifests: &[manifest::Manifest<'_>],
+        strict: bool,
+    ) -> Result<Vec<validate::Finding>> {
+        let input = validate::Input {
+            chart: &self.prepared.chart,
+            values_files: &self.prepared.values_files,
+            values: &self.prepared.values,
+            options: &self.settings.values,
+            kube_version: &self.settings.kube_version,
+            schema_dir: self.settings.schema_dir.as_deref(),
+            strict,
+            namespace: &self.settings.namespace,
+        };
+        validate::check(&input, manifests)
+    }
+
+    /// Where the character `c` of the output came from: the first value that holds it, with
+    /// the layer that set it (for a rendered character YAML forbids).
+    pub fn trace(&self, c: char) -> Option<String> {
+        let key = holding(&self.prepared.values, "", c)?;
+        let provenance = Provenance::build(
+            &self.prepared.chart,
+            &self.prepared.values_files,
+            &self.settings.values,
+        );
+        let place = provenance
+            .describe(&key)
+            .unwrap_or_else(|| format!("the value `{key}`"));
+        // The layer's text may hold the character itself: never print it raw.
+        Some(
+            place
+                .chars()
+                .map(|c| match c {
+                    c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                        format!("\\u{{{:x}}}", c as u32)
+                    }
+                    c => c.to_string(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The dotted key of the first string value under `map` that holds `c`.
+fn holding(map: &Map, prefix: &str, c: char) -> Option<String> {
+    map.iter().find_map(|(key, value)| {
+        let path = format!("{prefix}{key}");
+        match value {
+            Value::String(s) if s.contains(c) => Some(path),
+            Value::Map(inner) => holding(inner, &format!("{path}."), c),
+            Value::List(items) => items.iter().enumerate().find_map(|(i, item)| match item {
+                Value::String(s) if s.contains(c) => Some(format!("{path}[{i}]")),
+                Value::Map(inner) => holding(inner, &format!("{path}[{i}]."), c),
+                _ => None,
+            }),
+            _ => None,
+        }
+    })
+}
+
+fn print_warnings(warnings: &Warnings) {
+    let mut seen = std::collections::BTreeSet::new();
+    for warning in warnings {
+        if seen.insert(warning) {
+            eprintln!("warning: {warning}");
+        }
+    }
+}
+
+/// Helm's release-name rule: a DNS-1123 subdomain of at most 53 characters.
+fn check_release_name(name: &str, defaulted: bool) -> Result<()> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if name.len() <= 53 && name.split('.').all(label_ok) {
+        return Ok(());
+    }
+    let hint = if defaulted {
+        "; the chart's name is used by default, so pass a release NAME"
+    } else {
+        ""
+    };
+    Err(Error::usage(format!(
+        "release name `{name}` is invalid: use at most 53 lowercase letters, digits, `-` and `.`{hint}"
+    )))
+}
