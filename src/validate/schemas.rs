@@ -15,6 +15,7 @@ use std::sync::Arc;
 use jsonschema::{Registry, Retrieve, ValidationOptions, Validator};
 use rayon::prelude::*;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::doc::Doc;
 use super::tree::{self, Tree};
@@ -72,13 +73,43 @@ pub enum Outcome {
 }
 
 /// The schemas of one Kubernetes version plus any user schemas, ready to check documents.
+///
+/// Loading costs little: the bundle is decompressed and split into its kinds and definitions
+/// as raw JSON text (no values built); only the kinds the documents use, and the definitions
+/// they reach, are parsed, registered and compiled.
 pub struct Schemas {
     /// The minor version used (`1.<minor>`).
     pub minor: u64,
     /// Set when the requested version had no bundle of its own: which one stands in.
     pub note: Option<String>,
-    kinds: HashMap<String, Value>,
-    registry: Registry<'static>,
+    bundle: &'static Bundle,
+    /// The CRDs the chart ships with the binary and the user's, by lower-case key.
+    extra: HashMap<String, Value>,
+}
+
+/// One Kubernetes version's schemas as raw JSON text: kinds by lower-case key, definitions by
+/// name (as `#/$defs/<name>` references name them).
+struct Bundle {
+    kinds: HashMap<String, &'static RawValue>,
+    definitions: HashMap<&'static str, &'static RawValue>,
+    /// The definitions' `$schema` (their JSON Schema draft).
+    draft: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawBundle<'a> {
+    #[serde(borrow)]
+    definitions: RawDefinitions<'a>,
+    #[serde(borrow)]
+    kinds: HashMap<&'a str, &'a RawValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawDefinitions<'a> {
+    #[serde(rename = "$schema")]
+    draft: Option<String>,
+    #[serde(rename = "$defs", borrow)]
+    defs: HashMap<&'a str, &'a RawValue>,
 }
 
 impl Schemas {
@@ -91,66 +122,93 @@ impl Schemas {
                 version.minor
             )
         });
-        let mut bundle = unpack(bytes)?;
-        let definitions = bundle
-            .get_mut("definitions")
-            .map(Value::take)
-            .ok_or_else(|| Error::input("the bundled Kubernetes schemas are damaged"))?;
-        let mut kinds: HashMap<String, Value> = match bundle.get_mut("kinds").map(Value::take) {
-            Some(Value::Object(map)) => map
-                .into_iter()
-                .map(|(k, v)| (k.to_lowercase(), v))
-                .collect(),
-            _ => return Err(Error::input("the bundled Kubernetes schemas are damaged")),
-        };
+        let mut extra = HashMap::new();
         for (key, text) in CRDS {
             let schema = serde_json::from_str(text).map_err(|e| {
                 Error::input(format!("the bundled schema of `{key}` is damaged: {e}"))
             })?;
-            kinds.insert(key.to_string(), schema);
+            extra.insert(key.to_string(), schema);
         }
         if let Some(dir) = schema_dir {
-            kinds.extend(
+            extra.extend(
                 super::user_schemas::load(dir)?
                     .into_iter()
                     .map(|(k, v)| (k.to_lowercase(), v)),
             );
         }
-        let registry = Registry::new()
-            .add(DEFINITIONS_ID, definitions)
-            .and_then(|r| r.prepare())
-            .map_err(|e| {
-                Error::input(format!("the bundled Kubernetes schemas do not load: {e}"))
-            })?;
         Ok(Schemas {
             minor,
             note,
-            kinds,
-            registry,
+            bundle: bundle(minor, bytes)?,
+            extra,
         })
+    }
+
+    /// The schema of `key` (lower case), parsed; user and CRD schemas first.
+    fn kind(&self, key: &str) -> Result<Option<Value>> {
+        if let Some(schema) = self.extra.get(key) {
+            return Ok(Some(schema.clone()));
+        }
+        match self.bundle.kinds.get(key) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str(raw.get()).map(Some).map_err(damaged),
+        }
+    }
+
+    /// The definitions document holding every definition `schemas` reach, directly or
+    /// through each other.
+    fn definitions(&self, schemas: &[&Value]) -> Result<Value> {
+        let mut pending: Vec<String> = Vec::new();
+        for schema in schemas {
+            references(schema, &mut pending);
+        }
+        let mut defs = serde_json::Map::new();
+        while let Some(name) = pending.pop() {
+            if defs.contains_key(&name) {
+                continue;
+            }
+            let Some(raw) = self.bundle.definitions.get(name.as_str()) else {
+                continue;
+            };
+            let definition: Value = serde_json::from_str(raw.get()).map_err(damaged)?;
+            references(&definition, &mut pending);
+            defs.insert(name, definition);
+        }
+        let mut document = serde_json::Map::new();
+        document.insert("$id".into(), Value::String(DEFINITIONS_ID.into()));
+        document.insert("$defs".into(), Value::Object(defs));
+        if let Some(draft) = &self.bundle.draft {
+            document.insert("$schema".into(), Value::String(draft.clone()));
+        }
+        Ok(Value::Object(document))
     }
 
     /// Checks every document (in parallel); the outcomes are in the documents' order.
     pub fn check(&self, docs: &[Doc]) -> Result<Vec<Outcome>> {
-        let mut wanted: Vec<&str> = docs
-            .iter()
-            .map(key)
-            .filter_map(|k| {
-                self.kinds
-                    .get_key_value(k.as_str())
-                    .map(|(k, _)| k.as_str())
-            })
-            .collect();
+        let mut wanted: Vec<String> = docs.iter().map(key).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let validators: HashMap<&str, Validator<Tree>> = wanted
+        let mut kinds = Vec::new();
+        for key in wanted {
+            if let Some(schema) = self.kind(&key)? {
+                kinds.push((key, schema));
+            }
+        }
+        let schemas: Vec<&Value> = kinds.iter().map(|(_, s)| s).collect();
+        let registry = Registry::new()
+            .add(DEFINITIONS_ID, self.definitions(&schemas)?)
+            .and_then(|r| r.prepare())
+            .map_err(|e| {
+                Error::input(format!("the bundled Kubernetes schemas do not load: {e}"))
+            })?;
+        let validators: HashMap<&str, Validator<Tree>> = kinds
             .par_iter()
-            .map(|k| {
+            .map(|(k, schema)| {
                 ValidationOptions::<Arc<dyn Retrieve>, Tree>::default()
-                    .with_registry(&self.registry)
+                    .with_registry(&registry)
                     .should_validate_formats(false)
-                    .build(&self.kinds[*k])
-                    .map(|v| (*k, v))
+                    .build(schema)
+                    .map(|v| (k.as_str(), v))
                     .map_err(|e| Error::input(format!("the schema of `{k}` does not compile: {e}")))
             })
             .collect::<Result<_>>()?;
@@ -162,6 +220,57 @@ impl Schemas {
             })
             .collect())
     }
+}
+
+/// The names of the definitions `schema` refers to (`...#/$defs/<name>`), added to `out`.
+fn references(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref"
+                    && let Some(name) = value.as_str().and_then(|r| r.split_once("#/$defs/"))
+                {
+                    out.push(name.1.to_string());
+                } else {
+                    references(value, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
+}
+
+/// The bundle of `minor`, decompressed and split once per process.
+fn bundle(minor: u64, bytes: &'static [u8]) -> Result<&'static Bundle> {
+    static LOADED: std::sync::Mutex<Vec<(u64, &'static Bundle)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, bundle)) = loaded.iter().find(|(m, _)| *m == minor) {
+        return Ok(bundle);
+    }
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut text)
+        .map_err(damaged)?;
+    // Kept for the whole run: every schema read from it borrows its text.
+    let text: &'static str = Box::leak(String::from_utf8(text).map_err(damaged)?.into_boxed_str());
+    let raw: RawBundle = serde_json::from_str(text).map_err(damaged)?;
+    let bundle: &'static Bundle = Box::leak(Box::new(Bundle {
+        kinds: raw
+            .kinds
+            .into_iter()
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect(),
+        definitions: raw.definitions.defs,
+        draft: raw.definitions.draft,
+    }));
+    loaded.push((minor, bundle));
+    Ok(bundle)
+}
+
+fn damaged(e: impl std::fmt::Display) -> Error {
+    Error::input(format!("the bundled Kubernetes schemas are damaged: {e}"))
 }
 
 /// `apiversion/kind` in lower case, the key of a document's schema.
@@ -208,14 +317,4 @@ fn pick(version: &semver::Version) -> Result<(u64, &'static [u8])> {
         .find(|(minor, _)| *minor <= version.minor)
         .expect("the range was checked");
     Ok((*minor, bytes))
-}
-
-/// Decompresses and parses one bundle.
-fn unpack(bytes: &[u8]) -> Result<Value> {
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut text)
-        .map_err(|e| Error::input(format!("the bundled Kubernetes schemas are damaged: {e}")))?;
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::input(format!("the bundled Kubernetes schemas are damaged: {e}")))
 }
