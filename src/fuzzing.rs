@@ -7,7 +7,6 @@
 
 use crate::chart::{Limits, ignore::Rules, loader};
 use crate::oci::Reference;
-use crate::render::{fastyaml, manifest};
 use crate::validate::{blockyaml, quantity::Quantity};
 use crate::values::strvals::{SetKind, parse_into};
 use crate::values::{Map, Value};
@@ -20,7 +19,6 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("set_flags", set_flags),
     ("values_file", values_file),
-    ("fast_yaml", fast_yaml),
     ("block_yaml", block_yaml),
     ("chart_archive", chart_archive),
     ("helmignore", helmignore),
@@ -66,22 +64,8 @@ pub fn values_file(data: &[u8]) {
     let _ = crate::values::file::parse_values(data, "fuzz.yaml");
 }
 
-/// The rendering fast path: whenever it reads a document's head, serde_yaml must accept the
-/// document and read the same head.
-pub fn fast_yaml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Some(fast) = fastyaml::scan(text) {
-        match manifest::full_parse(text) {
-            Ok(full) => assert_eq!(fast, full, "the heads differ for {text:?}"),
-            Err(e) => panic!("the fast scan accepted what serde_yaml refuses ({e}): {text:?}"),
-        }
-    }
-}
-
-/// The validator's block-YAML reader: whenever it reads a document, serde_yaml must read the
-/// same value.
+/// The fast block-YAML reader every rendered document goes through first: whenever it reads
+/// a document, serde_yaml must read the same value (and so the same head).
 pub fn block_yaml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;

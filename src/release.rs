@@ -107,7 +107,7 @@ pub struct Release {
     /// The chart and its values.
     pub prepared: Prepared,
     /// Each template's output and its checked documents.
-    pub files: Vec<(render::Rendered, Vec<manifest::Checked>)>,
+    pub files: Vec<(render::Rendered, Vec<manifest::Span>)>,
     /// What was asked.
     pub settings: Settings,
 }
@@ -140,7 +140,7 @@ pub fn render(settings: Settings) -> Result<Release> {
         &prepared.chart,
         &prepared.values,
         &options,
-        manifest::check_file,
+        manifest::split_file,
     )?;
     Ok(Release {
         prepared,
@@ -150,11 +150,15 @@ pub fn render(settings: Settings) -> Result<Release> {
 }
 
 impl Release {
-    /// The rendered manifests, checked and in install order; documents that are not
-    /// manifests and duplicates are one error listing them all.
-    pub fn manifests(&self) -> Result<Vec<manifest::Manifest<'_>>> {
+    /// The rendered manifests, each document parsed once into `arenas`, checked and in
+    /// install order; documents that are not manifests and duplicates are one error listing
+    /// them all.
+    pub fn manifests<'a>(
+        &'a self,
+        arenas: &'a mut manifest::Arenas,
+    ) -> Result<Vec<manifest::Manifest<'a>>> {
         let trace = |c| self.trace(c);
-        manifest::collect(&self.files, &self.settings.namespace, &trace)
+        manifest::parse(&self.files, arenas, &self.settings.namespace, &trace)
     }
 
     /// The validator's findings on `manifests`, after the chart's settings and `strict`.

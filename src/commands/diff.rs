@@ -131,7 +131,8 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
         .collect();
     let fail = |e: Error| Error::input(format!("the {side} side does not render: {e}"));
     let release = crate::release::render(render.settings()?).map_err(fail)?;
-    let manifests = release.manifests().map_err(fail)?;
+    let mut arenas = crate::render::manifest::Arenas::default();
+    let manifests = release.manifests(&mut arenas).map_err(fail)?;
     let findings = release.validate(&manifests, false).map_err(fail)?;
     if crate::validate::report::failing(&findings) {
         return Err(Error::input(format!(
@@ -139,11 +140,26 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
             crate::validate::report::text_from(&findings, crate::validate::Severity::Error)
         )));
     }
-    let stream: String = manifests
-        .iter()
-        .map(|m| format!("---\n{}\n", m.content))
-        .collect();
-    objects(&stream, side)
+    // The documents as the render parsed them, not read again.
+    let mut out = BTreeMap::new();
+    for m in &manifests {
+        let value = serde_yaml::to_value(m.json.to_json())
+            .map_err(|e| Error::input(format!("the {side} side: {e}")))?;
+        out.insert(
+            object_id(m.kind, m.namespace.unwrap_or_default(), m.name),
+            value,
+        );
+    }
+    Ok(out)
+}
+
+/// `Kind/name`, or `Kind/namespace/name` when the object names its namespace.
+fn object_id(kind: &str, namespace: &str, name: &str) -> ObjectId {
+    if namespace.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{namespace}/{name}")
+    }
 }
 
 /// The manifests of every `*.yaml` / `*.yml` file under `dir`.
@@ -229,12 +245,7 @@ fn objects(text: &str, label: &str) -> Result<BTreeMap<ObjectId, Value>> {
                 "`{label}` holds a document without kind or metadata.name"
             )));
         }
-        let namespace = field(&["metadata", "namespace"]);
-        let id = if namespace.is_empty() {
-            format!("{kind}/{name}")
-        } else {
-            format!("{kind}/{namespace}/{name}")
-        };
+        let id = object_id(&kind, &field(&["metadata", "namespace"]), &name);
         if out.insert(id.clone(), value).is_some() {
             return Err(Error::input(format!("`{label}`: {id} appears twice")));
         }

@@ -32,7 +32,8 @@ pub struct LintArgs {
 /// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &LintArgs) -> Result<u8> {
     let release = release::render(args.render.settings()?)?;
-    let manifests = release.manifests()?;
+    let mut arenas = crate::render::manifest::Arenas::default();
+    let manifests = release.manifests(&mut arenas)?;
     let findings = release.validate(&manifests, args.strict)?;
     let printed = match args.format {
         Format::Text => {

@@ -113,7 +113,8 @@ fn show_only_patterns(show_only: &[String]) -> Result<Vec<(String, Pattern)>> {
 pub fn run(args: &TemplateArgs) -> Result<u8> {
     let show_only = show_only_patterns(&args.show_only)?;
     let release = release::render(args.render.settings()?)?;
-    let manifests = release.manifests()?;
+    let mut arenas = crate::render::manifest::Arenas::default();
+    let manifests = release.manifests(&mut arenas)?;
     let selected = select(&manifests, &show_only, args.no_hooks)?;
     if !args.skip_validation {
         let findings = release.validate(&manifests, false)?;

@@ -1,17 +1,21 @@
-//! From rendered text to the ordered manifest stream: split into YAML documents, parse and
-//! check each one, sort by Helm's install order, and write with `# Source:` headers.
+//! From rendered text to the ordered manifest stream: split into YAML documents while
+//! rendering, parse each document exactly once afterwards (into the tree every later step
+//! reads: head, checks, order, validation, diff), sort by Helm's install order, and write with
+//! `# Source:` headers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
+use bumpalo::Bump;
 use rayon::prelude::*;
-use serde::Deserialize;
 
 use super::engine::Rendered;
-use super::fastyaml;
 use crate::error::{Error, Result};
+use crate::validate::blockyaml;
+use crate::validate::doc::At;
+use crate::validate::tree::Value;
 
 /// Helm's install order by kind (pkg/release/v1/util/kind_sorter.go); other kinds come after,
 /// alphabetically.
@@ -59,13 +63,17 @@ const INSTALL_ORDER: &[&str] = &[
 /// The annotation that makes a resource a Helm hook.
 const HOOK_ANNOTATION: &str = "helm.sh/hook";
 
-/// One checked Kubernetes document.
+/// One Kubernetes document of the render, parsed once: its text, its head and its tree.
 #[derive(Debug)]
 pub struct Manifest<'a> {
     /// Helm's source name, e.g. `aether/templates/api.yaml`.
     pub source: &'a str,
+    /// Where the template file is, for messages (e.g. `templates/api.yaml`).
+    pub file: &'a str,
     /// The document's text.
     pub content: &'a str,
+    /// `apiVersion`.
+    pub api_version: &'a str,
     /// `kind`.
     pub kind: &'a str,
     /// `metadata.name`.
@@ -74,13 +82,17 @@ pub struct Manifest<'a> {
     pub namespace: Option<&'a str>,
     /// Whether it carries the `helm.sh/hook` annotation.
     pub hook: bool,
+    /// The whole object; strings borrow the rendered text, collections the arenas.
+    pub json: Value<'a>,
 }
 
-/// What checking one document found: its text range and head, or the problem.
-#[derive(Debug)]
-pub struct Checked {
+/// Where one document of a rendered file is: found while rendering, parsed afterwards.
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// The document's text without surrounding blank space.
     range: Range<usize>,
-    head: std::result::Result<Option<HeadInfo>, Problem>,
+    /// The line of the rendered file the document starts on.
+    line: usize,
 }
 
 /// Why a rendered document is not a manifest.
@@ -104,36 +116,13 @@ impl From<String> for Problem {
 /// value holds it. `template`, `lint` and `diff` pass one built from the values' provenance.
 pub type Tracer<'t> = &'t dyn Fn(char) -> Option<String>;
 
-/// The fields of a document that ordering and checks need.
-#[derive(Debug)]
-struct HeadInfo {
-    kind: String,
-    name: String,
-    namespace: Option<String>,
-    hook: bool,
-}
+/// The arenas the parsed documents live in, owned by whoever reads the manifests.
+#[derive(Default)]
+pub struct Arenas(Vec<Bump>);
 
-#[derive(Deserialize)]
-#[serde(expecting = "a Kubernetes object: a mapping with apiVersion, kind and metadata")]
-struct Head {
-    #[serde(rename = "apiVersion", default)]
-    api_version: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    metadata: Option<Metadata>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "metadata as a mapping")]
-struct Metadata {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, serde::de::IgnoredAny>>,
-}
+/// How many documents share an arena: enough to make its chunks large, few enough to spread
+/// the parsing over every core.
+const DOCS_PER_ARENA: usize = 128;
 
 /// A document's text with the line it starts on in the rendered file.
 struct Document<'a> {
@@ -142,20 +131,24 @@ struct Document<'a> {
     range: Range<usize>,
 }
 
-impl Document<'_> {
-    fn text(&self) -> &str {
+impl<'a> Document<'a> {
+    fn text(&self) -> &'a str {
         &self.rendered.text[self.range.clone()]
     }
 }
 
-/// Splits one rendered file into documents and checks each (in parallel).
-pub fn check_file(rendered: &Rendered) -> Vec<Checked> {
-    let documents = split(rendered);
-    documents
-        .par_iter()
-        .map(|doc| Checked {
+/// Splits one rendered file into its documents (while rendering; nothing is parsed yet).
+pub fn split_file(rendered: &Rendered) -> Vec<Span> {
+    split(rendered)
+        .iter()
+        .filter(|doc| {
+            !doc.text()
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        })
+        .map(|doc| Span {
             range: trimmed(doc),
-            head: check(doc),
+            line: doc.line,
         })
         .collect()
 }
@@ -168,37 +161,51 @@ fn trimmed(doc: &Document<'_>) -> Range<usize> {
     start..end.max(start)
 }
 
-/// Gathers the checked documents of every file, reports every problem at once (documents that
-/// are not YAML, lack apiVersion, kind or metadata.name, or repeat a kind/namespace/name), and
-/// sorts the rest.
-pub fn collect<'a>(
-    files: &'a [(Rendered, Vec<Checked>)],
+/// Parses every document of every file, once and in parallel, into `arenas`; reports every
+/// problem at once (documents that are not YAML, lack apiVersion, kind or metadata.name, or
+/// repeat a kind/namespace/name), and sorts the rest into install order.
+pub fn parse<'a>(
+    files: &'a [(Rendered, Vec<Span>)],
+    arenas: &'a mut Arenas,
     release_namespace: &str,
     trace: Tracer<'_>,
 ) -> Result<Vec<Manifest<'a>>> {
-    let mut manifests = Vec::new();
-    let mut problems = Vec::new();
-    let mut by_source: Vec<&(Rendered, Vec<Checked>)> = files.iter().collect();
+    let mut by_source: Vec<&(Rendered, Vec<Span>)> = files.iter().collect();
     by_source.sort_by(|a, b| a.0.source.cmp(&b.0.source));
-    for (rendered, checked) in by_source {
-        for doc in checked {
-            match &doc.head {
-                Ok(Some(head)) => manifests.push(Manifest {
-                    source: &rendered.source,
-                    content: &rendered.text[doc.range.clone()],
-                    kind: &head.kind,
-                    name: &head.name,
-                    namespace: head.namespace.as_deref(),
-                    hook: head.hook,
-                }),
-                Ok(None) => {}
-                Err(problem) => {
-                    let from = problem.forbidden.and_then(trace);
-                    problems.push(match from {
-                        Some(from) => format!("{}; it comes from {from}", problem.message),
-                        None => problem.message.clone(),
-                    })
-                }
+    let documents: Vec<Document<'a>> = by_source
+        .into_iter()
+        .flat_map(|(rendered, spans)| {
+            spans.iter().map(move |span| Document {
+                rendered,
+                line: span.line,
+                range: span.range.clone(),
+            })
+        })
+        .collect();
+    arenas.0 = (0..documents.len().div_ceil(DOCS_PER_ARENA))
+        .map(|_| Bump::new())
+        .collect();
+    // One arena per slice of documents, each filled by one thread.
+    let parsed: Vec<std::result::Result<Manifest<'a>, Problem>> = arenas
+        .0
+        .par_iter_mut()
+        .zip(documents.par_chunks(DOCS_PER_ARENA))
+        .flat_map_iter(|(arena, chunk)| {
+            let arena: &'a Bump = arena;
+            chunk.iter().map(move |doc| parse_document(doc, arena))
+        })
+        .collect();
+    let mut manifests = Vec::with_capacity(parsed.len());
+    let mut problems = Vec::new();
+    for result in parsed {
+        match result {
+            Ok(manifest) => manifests.push(manifest),
+            Err(problem) => {
+                let from = problem.forbidden.and_then(trace);
+                problems.push(match from {
+                    Some(from) => format!("{}; it comes from {from}", problem.message),
+                    None => problem.message,
+                })
             }
         }
     }
@@ -248,75 +255,147 @@ fn split(rendered: &Rendered) -> Vec<Document<'_>> {
     out
 }
 
-/// Parses one document's head; `None` for a document with nothing in it.
-fn check(doc: &Document<'_>) -> std::result::Result<Option<HeadInfo>, Problem> {
+/// Reads one document into a tree (the fast block reader, else the full parser) and its head.
+fn parse_document<'a>(
+    doc: &Document<'a>,
+    arena: &'a Bump,
+) -> std::result::Result<Manifest<'a>, Problem> {
     let text = doc.text();
-    if text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        return Ok(None);
-    }
+    let json = match blockyaml::parse(text, arena) {
+        Some(json) => json,
+        None => full_parse(doc, arena)?,
+    };
     let at = format!(
         "{} (the document at rendered line {})",
         doc.rendered.file, doc.line
     );
-    let head = match fastyaml::scan(text) {
-        Some(head) => head,
-        None => {
-            if let Err(line) = crate::values::file::check_flow_nesting(text) {
-                return Err(format!(
-                    "`{}`: rendered line {} nests brackets too deeply",
-                    doc.rendered.file,
-                    line + doc.line - 1
-                )
-                .into());
-            }
-            full_parse(text).map_err(|e| match forbidden(doc) {
-                Some(problem) => problem,
-                None => yaml_problem(doc, &e).into(),
-            })?
+    if !json.is_object() {
+        let first = text.lines().next().unwrap_or_default();
+        return Err(format!(
+            "`{at}` is not a Kubernetes object but {}; a manifest is a mapping with apiVersion, \
+             kind and metadata: check the template's indentation and quoting\n      {} | {}",
+            describe(&json),
+            doc.line,
+            crate::error::shorten(first, crate::values::file::MAX_QUOTED)
+        )
+        .into());
+    }
+    let field = |path: &[&str], name: &str| -> std::result::Result<&'a str, Problem> {
+        match json.at(path) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            None | Some(Value::Null) | Some(Value::String(_)) => Err(format!(
+                "`{at}` has no `{name}`; every manifest needs apiVersion, kind and metadata.name"
+            )
+            .into()),
+            Some(other) => Err(format!(
+                "`{at}` has `{name}` {}, not a string; every manifest needs apiVersion, kind and \
+                 metadata.name as strings",
+                describe(other)
+            )
+            .into()),
         }
     };
-    let missing = |field: &str| -> Problem {
-        format!("`{at}` has no `{field}`; every manifest needs apiVersion, kind and metadata.name")
-            .into()
-    };
-    if head.api_version.as_deref().unwrap_or("").is_empty() {
-        return Err(missing("apiVersion"));
+    let api_version = field(&["apiVersion"], "apiVersion")?;
+    let kind = field(&["kind"], "kind")?;
+    if let Some(metadata) = json.get("metadata")
+        && !metadata.is_object()
+        && !metadata.is_null()
+    {
+        return Err(format!(
+            "`{at}` has `metadata` {}, not a mapping",
+            describe(metadata)
+        )
+        .into());
     }
-    let kind = head
-        .kind
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| missing("kind"))?;
-    let metadata = head.metadata.ok_or_else(|| missing("metadata.name"))?;
-    let name = metadata
-        .name
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| missing("metadata.name"))?;
-    Ok(Some(HeadInfo {
+    let name = field(&["metadata", "name"], "metadata.name")?;
+    let namespace = json.at(&["metadata", "namespace"]).and_then(Value::as_str);
+    let hook = json
+        .at(&["metadata", "annotations"])
+        .and_then(Value::as_object)
+        .is_some_and(|a| a.contains_key(HOOK_ANNOTATION));
+    Ok(Manifest {
+        source: &doc.rendered.source,
+        file: &doc.rendered.file,
+        content: text,
+        api_version,
         kind,
         name,
-        namespace: metadata.namespace,
-        hook: metadata.hook,
-    }))
+        namespace,
+        hook,
+        json,
+    })
 }
 
-/// Reads a document's head with the full YAML parser.
-/// The head of a document as serde_yaml reads it: what the fast scan must agree with.
-pub(crate) fn full_parse(text: &str) -> std::result::Result<fastyaml::Head, serde_yaml::Error> {
-    let head: Head = serde_yaml::from_str(text)?;
-    Ok(fastyaml::Head {
-        api_version: head.api_version,
-        kind: head.kind,
-        metadata: head.metadata.map(|m| fastyaml::Metadata {
-            name: m.name,
-            namespace: m.namespace,
-            hook: m
-                .annotations
-                .is_some_and(|a| a.contains_key(HOOK_ANNOTATION)),
-        }),
-    })
+/// What a value is, for messages: `the integer 3`, `a list`.
+fn describe(value: &Value<'_>) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {:?}", crate::error::shorten(s, 40)),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// The document as the full YAML parser reads it, into `arena`: keys that are not strings
+/// become strings, as the YAML-to-JSON conversion of kubectl's clients does.
+fn full_parse<'a>(doc: &Document<'a>, arena: &'a Bump) -> std::result::Result<Value<'a>, Problem> {
+    let text = doc.text();
+    if let Err(line) = crate::values::file::check_flow_nesting(text) {
+        return Err(format!(
+            "`{}`: rendered line {} nests brackets too deeply",
+            doc.rendered.file,
+            line + doc.line - 1
+        )
+        .into());
+    }
+    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| match forbidden(doc) {
+        Some(problem) => problem,
+        None => Problem::from(yaml_problem(doc, &e)),
+    })?;
+    Ok(Value::from_json(&to_json(yaml), arena))
+}
+
+/// A YAML value as JSON: scalar keys written out as strings, tags dropped, and numbers JSON
+/// cannot hold (`.inf`, `.nan`) as null.
+fn to_json(yaml: serde_yaml::Value) -> serde_json::Value {
+    use serde_yaml::Value as Yaml;
+    match yaml {
+        Yaml::Null => serde_json::Value::Null,
+        Yaml::Bool(b) => serde_json::Value::Bool(b),
+        Yaml::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into()
+            } else if let Some(u) = n.as_u64() {
+                u.into()
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
+        }
+        Yaml::String(s) => serde_json::Value::String(s),
+        Yaml::Sequence(items) => items.into_iter().map(to_json).collect(),
+        Yaml::Mapping(map) => serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (key_text(k), to_json(v)))
+                .collect(),
+        ),
+        Yaml::Tagged(tagged) => to_json(tagged.value),
+    }
+}
+
+/// A mapping key as the text JSON needs.
+fn key_text(key: serde_yaml::Value) -> String {
+    match key {
+        serde_yaml::Value::String(s) => s,
+        serde_yaml::Value::Tagged(tagged) => key_text(tagged.value),
+        other => match to_json(other) {
+            serde_json::Value::String(s) => s,
+            json => json.to_string(),
+        },
+    }
 }
 
 /// The first character of the document that YAML forbids anywhere (C0 and C1 controls but
@@ -430,128 +509,4 @@ pub fn write_dir(manifests: &[&Manifest<'_>], dir: &Path) -> Result<()> {
         crate::fs::write_file(&folder, name, &bytes, crate::fs::SHARED)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{fastyaml, full_parse};
-
-    /// Documents like those charts render, as seeds for mutation.
-    const SEEDS: &[&str] = &[
-        "\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: prod\n  labels:\n    app: api\n  annotations:\n    helm.sh/hook: pre-install\n    note: \"a # b\"\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: api\n          image: \"nginx:1.25\"\n          args: [\"--port\", \"80\", {a: b}]\n          env:\n          - name: A\n            value: 'it''s'\n      script: |-\n        echo hi\n\n        exit 0\n      empty: {}\n",
-        "\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg # trailing comment\ndata:\n  config.yaml: |\n    a: 1\n    b: [x, y]\n  folded: >\n    one\n    two\n  list:\n  - - nested\n    - items\n  - key: value\n    other: \"\\u00e9\\n\"\n",
-        "\n# comment first\napiVersion: v1\nkind: Service\nmetadata: {}\nspec:\n  ports: [{port: 80, name: http}]\n  selector: {app: web, tier: \"front end\"}\n",
-    ];
-
-    /// A deterministic pseudo-random sequence (no dependency needed for this).
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next(&mut self, bound: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % bound.max(1)
-        }
-    }
-
-    /// Whenever the fast scanner accepts a document, the full parser must accept it too and
-    /// read the same head. Checked on the seeds and on many random mutations of them.
-    #[test]
-    fn fast_scan_agrees_with_the_full_parser() {
-        const PIECES: &[&str] = &[
-            " ",
-            "  ",
-            "-",
-            "- ",
-            ":",
-            ": ",
-            "#",
-            " #",
-            "\"",
-            "'",
-            "[",
-            "]",
-            "{",
-            "}",
-            ",",
-            "|",
-            ">",
-            "&a ",
-            "*a",
-            "!",
-            "?",
-            "\n",
-            "\n  ",
-            "\t",
-            "---",
-            "kind: X\n",
-            "y",
-            "1",
-            "null",
-            "\\",
-            "%",
-            "@",
-            "`",
-            // What YAML 1.1 reads as line breaks, and what YAML forbids.
-            "\u{2028}",
-            "\u{2029}",
-            "\u{85}",
-            "\0",
-            "\u{1b}",
-            "\u{7f}",
-            "\u{ffff}",
-            "\u{feff}",
-            "\r",
-            "\\u+00e",
-        ];
-        let mut rng = Lcg(42);
-        let (mut accepted, mut total) = (0, 0);
-        for seed in SEEDS {
-            assert_eq!(
-                fastyaml::scan(seed),
-                Some(full_parse(seed).unwrap()),
-                "seed should take the fast path: {seed}"
-            );
-            for _ in 0..5000 {
-                let mut doc = seed.to_string();
-                for _ in 0..1 + rng.next(6) {
-                    let mut at = rng.next(doc.len());
-                    while !doc.is_char_boundary(at) {
-                        at -= 1;
-                    }
-                    match rng.next(3) {
-                        0 => doc.insert_str(at, PIECES[rng.next(PIECES.len())]),
-                        1 => {
-                            let end = (at + 1 + rng.next(4)).min(doc.len());
-                            if doc.is_char_boundary(end) {
-                                doc.replace_range(at..end, "");
-                            }
-                        }
-                        _ => {
-                            let end = (at + 1).min(doc.len());
-                            if doc.is_char_boundary(end) {
-                                doc.replace_range(at..end, PIECES[rng.next(PIECES.len())]);
-                            }
-                        }
-                    }
-                }
-                total += 1;
-                if let Some(fast) = fastyaml::scan(&doc) {
-                    accepted += 1;
-                    match full_parse(&doc) {
-                        Ok(full) => assert_eq!(fast, full, "heads differ for {doc:?}"),
-                        Err(e) => panic!(
-                            "the fast scan accepted a document the parser rejects ({e}): {doc:?}"
-                        ),
-                    }
-                }
-            }
-        }
-        assert!(
-            accepted > total / 10,
-            "the mutations should often stay in the subset ({accepted} of {total})"
-        );
-    }
 }

@@ -3,7 +3,6 @@
 
 pub mod context;
 pub mod engine;
-pub mod fastyaml;
 pub mod files;
 pub mod filters;
 pub mod manifest;

@@ -55,31 +55,17 @@ const WORKLOADS: [(&str, &[&str]); 6] = [
 ];
 
 impl<'a> Doc<'a> {
-    /// Parses a rendered document; `None` when it is not a mapping with a kind and a name.
-    /// `namespace` is the release namespace, where objects that state none are applied.
-    /// Collections (and strings with escapes) go to `arena`.
-    pub fn parse(
-        source: &str,
-        text: &'a str,
-        namespace: &str,
-        arena: &'a bumpalo::Bump,
-    ) -> Option<Doc<'a>> {
-        let json = match super::blockyaml::parse(text, arena) {
-            Some(json) => json,
-            None => Value::from_json(
-                &serde_yaml::from_str::<serde_json::Value>(text).ok()?,
-                arena,
-            ),
-        };
-        let field = |p: &[&str]| json.at(p).and_then(Value::as_str).map(str::to_string);
-        Some(Doc {
-            source: source.to_string(),
-            api_version: field(&["apiVersion"]).unwrap_or_default(),
-            kind: field(&["kind"])?,
-            name: field(&["metadata", "name"])?,
-            namespace: field(&["metadata", "namespace"]).or_else(|| Some(namespace.to_string())),
-            json,
-        })
+    /// The rules' view of a parsed manifest; `namespace` is the release namespace, where
+    /// objects that state none are applied.
+    pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &str) -> Doc<'a> {
+        Doc {
+            source: manifest.source.to_string(),
+            api_version: manifest.api_version.to_string(),
+            kind: manifest.kind.to_string(),
+            name: manifest.name.to_string(),
+            namespace: Some(manifest.namespace.unwrap_or(namespace).to_string()),
+            json: manifest.json.clone(),
+        }
     }
 
     /// `Kind/name`, how findings name an object.

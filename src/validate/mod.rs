@@ -317,10 +317,6 @@ pub struct Input<'a> {
     pub namespace: &'a str,
 }
 
-/// How many documents share an arena: enough to make its chunks large, few enough to spread
-/// the parsing over every core.
-const DOCS_PER_ARENA: usize = 128;
-
 /// Validates rendered manifests: schemas, invariants and best practices, configured by the chart.
 pub fn check(
     input: &Input<'_>,
@@ -329,19 +325,9 @@ pub fn check(
     use rayon::prelude::*;
     let config = config::Config::load(input.chart)?;
     let schemas = schemas::Schemas::load(input.kube_version, input.schema_dir)?;
-    // One arena per slice of documents, each filled by one thread.
-    let mut arenas: Vec<bumpalo::Bump> = (0..manifests.len().div_ceil(DOCS_PER_ARENA))
-        .map(|_| bumpalo::Bump::new())
-        .collect();
-    let docs: Vec<Doc> = arenas
-        .par_iter_mut()
-        .zip(manifests.par_chunks(DOCS_PER_ARENA))
-        .flat_map_iter(|(arena, chunk)| {
-            let arena: &bumpalo::Bump = arena;
-            chunk
-                .iter()
-                .filter_map(move |m| Doc::parse(m.source, m.content, input.namespace, arena))
-        })
+    let docs: Vec<Doc> = manifests
+        .par_iter()
+        .map(|m| Doc::new(m, input.namespace))
         .collect();
     let outcomes = schemas.check(&docs)?;
     let provenance = Provenance::build(input.chart, input.values_files, input.options);

@@ -1,4 +1,0 @@
-//! Fuzz target: `aether_chart::fuzzing::fast_yaml` (see src/fuzzing.rs for what it checks).
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| aether_chart::fuzzing::fast_yaml(data));
