@@ -7,10 +7,11 @@
 
 use crate::chart::{Limits, ignore::Rules, loader};
 use crate::oci::Reference;
-use crate::validate::{blockyaml, quantity::Quantity};
+use crate::validate::quantity::Quantity;
 use crate::values::strvals::{SetKind, parse_into};
 use crate::values::{Map, Value};
 use crate::version::Constraint;
+use crate::yaml::block;
 
 /// A fuzz target: arbitrary bytes in, a panic only when an invariant breaks.
 pub type Target = fn(&[u8]);
@@ -71,7 +72,7 @@ pub fn block_yaml(data: &[u8]) {
         return;
     };
     let arena = bumpalo::Bump::new();
-    if let Some(value) = blockyaml::parse(text, &arena) {
+    if let Some(value) = block::parse(text, &arena) {
         match serde_yaml::from_str::<serde_json::Value>(text) {
             Ok(full) => assert_eq!(value.to_json(), full, "the values differ for {text:?}"),
             Err(e) => panic!("the block reader accepted what serde_yaml refuses ({e}): {text:?}"),

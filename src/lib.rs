@@ -20,6 +20,7 @@ pub mod render;
 pub mod validate;
 pub mod values;
 pub mod version;
+pub mod yaml;
 
 pub use error::{Error, Result};
 

@@ -135,7 +135,7 @@ pub fn read_lock(dir: &Path) -> Result<Option<Lock>> {
         .map_err(|_| Error::input(format!("`{label}` is not UTF-8 text")))?;
     serde_yaml::from_str(text)
         .map(Some)
-        .map_err(|e| crate::values::file::yaml_error(&e, &label))
+        .map_err(|e| crate::yaml::parse::yaml_error(&e, &label))
 }
 
 /// Resolves every dependency to an exact version, fetches the archives into `charts/` and

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result, utf8};
-use crate::values::file::yaml_error;
 use crate::version::Constraint;
+use crate::yaml::parse::yaml_error;
 
 /// The fields of `Chart.yaml` (apiVersion v2).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -99,7 +99,7 @@ impl Metadata {
                 "`{name}` is empty; it needs at least apiVersion: v2, name and version"
             )));
         }
-        crate::values::file::check_flow_nesting(text)
+        crate::yaml::guard::check_flow_nesting(text)
             .map_err(|line| Error::input(format!("`{name}:{line}`: brackets nest too deeply")))?;
         let metadata: Metadata = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, name))?;
         metadata.validate(name)?;

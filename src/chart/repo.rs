@@ -63,10 +63,10 @@ impl Index {
                 "`{label}` is empty; a repository index needs `apiVersion: v1` and `entries`"
             )));
         }
-        crate::values::file::check_flow_nesting(text)
+        crate::yaml::guard::check_flow_nesting(text)
             .map_err(|line| Error::input(format!("`{label}:{line}`: brackets nest too deeply")))?;
         let index: Index =
-            serde_yaml::from_str(text).map_err(|e| crate::values::file::yaml_error(&e, label))?;
+            serde_yaml::from_str(text).map_err(|e| crate::yaml::parse::yaml_error(&e, label))?;
         if index.api_version != "v1" {
             return Err(Error::input(format!(
                 "`{label}` has apiVersion `{}`; a repository index has apiVersion v1",

@@ -223,12 +223,12 @@ fn read_text(path: &Path) -> Result<String> {
 
 /// The objects of a manifest stream by id; `label` names it in messages.
 fn objects(text: &str, label: &str) -> Result<BTreeMap<ObjectId, Value>> {
-    crate::values::file::check_flow_nesting(text)
+    crate::yaml::guard::check_flow_nesting(text)
         .map_err(|line| Error::input(format!("`{label}:{line}`: brackets nest too deeply")))?;
     let mut out = BTreeMap::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let value =
-            Value::deserialize(document).map_err(|e| crate::values::file::yaml_error(&e, label))?;
+            Value::deserialize(document).map_err(|e| crate::yaml::parse::yaml_error(&e, label))?;
         if value.is_null() {
             continue;
         }

@@ -4,10 +4,10 @@ use crate::chart::Limits;
 use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
 use crate::release::{DEFAULT_KUBE_VERSION, prepare};
-use crate::render::yaml::to_yaml;
 use crate::values::Value;
 use crate::values::provenance::Provenance;
 use crate::version::parse_lenient;
+use crate::yaml::emit::to_yaml;
 
 /// Arguments of `values`.
 #[derive(Debug, Clone, clap::Args)]

@@ -302,7 +302,7 @@ fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> 
     if let (Some(source), Some(line)) = (innermost.template_source(), line)
         && let Some(text) = source.lines().nth(line.saturating_sub(1))
     {
-        let text = crate::error::shorten(text.trim_end(), crate::values::file::MAX_QUOTED);
+        let text = crate::error::shorten(text.trim_end(), crate::yaml::parse::MAX_QUOTED);
         message.push_str(&format!("\n  {line} | {text}"));
     }
     Error::input(message)

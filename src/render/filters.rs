@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::context::map_value;
 use super::engine::MAX_OUTPUT;
-use super::yaml::to_yaml;
+use crate::yaml::emit::to_yaml;
 
 mod bounded;
 
@@ -96,7 +96,9 @@ fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
 
 fn quote(value: &Value) -> Result<Value, Error> {
     let text = text(value, "quote")?;
-    Ok(Value::from_safe_string(super::yaml::double_quoted(&text)))
+    Ok(Value::from_safe_string(crate::yaml::emit::double_quoted(
+        &text,
+    )))
 }
 
 fn squote(value: &Value) -> Result<Value, Error> {
@@ -133,7 +135,7 @@ fn fromjson(value: &Value) -> Result<Value, Error> {
 /// Parses YAML text into data, like Helm's `fromYaml`.
 fn fromyaml(value: &Value) -> Result<Value, Error> {
     let source = text(value, "fromyaml")?;
-    crate::values::file::check_flow_nesting(&source)
+    crate::yaml::guard::check_flow_nesting(&source)
         .map_err(|line| invalid(format!("fromyaml: brackets nest too deeply at line {line}")))?;
     let node: serde_yaml::Value = serde_yaml::from_str(&source)
         .map_err(|e| invalid(format!("fromyaml: the input is not YAML: {e}")))?;

@@ -13,9 +13,9 @@ use rayon::prelude::*;
 
 use super::engine::Rendered;
 use crate::error::{Error, Result};
-use crate::validate::blockyaml;
 use crate::validate::doc::At;
-use crate::validate::tree::Value;
+use crate::yaml::block;
+use crate::yaml::tree::Value;
 
 /// Helm's install order by kind (pkg/release/v1/util/kind_sorter.go); other kinds come after,
 /// alphabetically.
@@ -261,7 +261,7 @@ fn parse_document<'a>(
     arena: &'a Bump,
 ) -> std::result::Result<Manifest<'a>, Problem> {
     let text = doc.text();
-    let json = match blockyaml::parse(text, arena) {
+    let json = match block::parse(text, arena) {
         Some(json) => json,
         None => full_parse(doc, arena)?,
     };
@@ -276,7 +276,7 @@ fn parse_document<'a>(
              kind and metadata: check the template's indentation and quoting\n      {} | {}",
             describe(&json),
             doc.line,
-            crate::error::shorten(first, crate::values::file::MAX_QUOTED)
+            crate::error::shorten(first, crate::yaml::parse::MAX_QUOTED)
         )
         .into());
     }
@@ -342,7 +342,7 @@ fn describe(value: &Value<'_>) -> String {
 /// become strings, as the YAML-to-JSON conversion of kubectl's clients does.
 fn full_parse<'a>(doc: &Document<'a>, arena: &'a Bump) -> std::result::Result<Value<'a>, Problem> {
     let text = doc.text();
-    if let Err(line) = crate::values::file::check_flow_nesting(text) {
+    if let Err(line) = crate::yaml::guard::check_flow_nesting(text) {
         return Err(format!(
             "`{}`: rendered line {} nests brackets too deeply",
             doc.rendered.file,
@@ -421,7 +421,7 @@ fn forbidden(doc: &Document<'_>) -> Option<Problem> {
 fn yaml_problem(doc: &Document<'_>, err: &serde_yaml::Error) -> String {
     let text = err.to_string();
     let problem = text.split(" at line ").next().unwrap_or(&text);
-    let problem = crate::error::shorten(problem, crate::values::file::MAX_QUOTED);
+    let problem = crate::error::shorten(problem, crate::yaml::parse::MAX_QUOTED);
     let (line, column) = err
         .location()
         .map_or((doc.line, 0), |l| (l.line() + doc.line - 1, l.column()));
@@ -432,7 +432,7 @@ fn yaml_problem(doc: &Document<'_>, err: &serde_yaml::Error) -> String {
         .nth(line.saturating_sub(1))
         .unwrap_or("")
         .trim_end();
-    let shown = crate::error::shorten(shown, crate::values::file::MAX_QUOTED);
+    let shown = crate::error::shorten(shown, crate::yaml::parse::MAX_QUOTED);
     format!(
         "`{}`: line {line}, column {column} of the rendered output is not valid YAML: {problem}; \
          check the template's indentation and quoting\n      {line} | {shown}",

@@ -6,7 +6,6 @@ pub mod engine;
 pub mod files;
 pub mod filters;
 pub mod manifest;
-pub mod yaml;
 
 pub use context::{Capabilities, Release};
 pub use engine::{RenderOptions, Rendered, render};

@@ -1,7 +1,7 @@
 //! The rendered documents as the rules see them: parsed JSON plus where each came from, with
 //! accessors for the parts rules keep asking for (pod spec, containers, labels, component).
 
-use super::tree::{Map, Value};
+use crate::yaml::tree::{Map, Value};
 
 /// Looking up a path of keys (and list indexes) in a JSON value without building a JSON pointer.
 pub trait At {

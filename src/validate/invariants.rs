@@ -2,7 +2,7 @@
 
 use bumpalo::Bump;
 
-use super::tree::Value;
+use crate::yaml::tree::Value;
 
 use super::doc::At;
 

@@ -7,7 +7,6 @@
 //! conventions. Each rule is one small function registered in [`RULES`]; findings that come
 //! from a value name where it was set ([`crate::values::provenance`]).
 
-pub(crate) mod blockyaml;
 pub mod config;
 pub mod doc;
 mod invariants;
@@ -15,7 +14,6 @@ mod practices;
 pub mod quantity;
 pub mod report;
 pub mod schemas;
-pub mod tree;
 mod user_schemas;
 mod wiring;
 

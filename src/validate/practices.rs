@@ -1,7 +1,7 @@
 //! Best-practice rules, named after their Checkov counterparts (whose `checkov.io/skipN`
 //! annotations skip them too). Warnings unless the chart or `--strict` raises them.
 
-use super::tree::Value;
+use crate::yaml::tree::Value;
 
 use super::doc::At;
 

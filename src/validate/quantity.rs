@@ -47,10 +47,10 @@ impl Quantity {
     }
 
     /// Reads a quantity from a JSON value (a string or a number).
-    pub fn from_json(value: &super::tree::Value) -> Option<Quantity> {
+    pub fn from_json(value: &crate::yaml::tree::Value) -> Option<Quantity> {
         match value {
-            super::tree::Value::String(s) => Quantity::parse(s),
-            super::tree::Value::Number(n) => n.as_f64().map(Quantity),
+            crate::yaml::tree::Value::String(s) => Quantity::parse(s),
+            crate::yaml::tree::Value::Number(n) => n.as_f64().map(Quantity),
             _ => None,
         }
     }

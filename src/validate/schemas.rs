@@ -18,8 +18,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::doc::Doc;
-use super::tree::{self, Tree};
 use crate::error::{Error, Result};
+use crate::yaml::tree::{self, Tree};
 
 /// The `$id` the kinds' references point into.
 const DEFINITIONS_ID: &str = "https://kubernetes.io/api/_definitions.json";

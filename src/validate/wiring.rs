@@ -1,6 +1,6 @@
 //! Wiring: selectors match pods, Services and HPAs/PDBs reach something, ports exist.
 
-use super::tree::{Map, Value};
+use crate::yaml::tree::{Map, Value};
 
 use super::doc::At;
 

@@ -1,4 +1,4 @@
-//! The rendered documents as the validator holds them: JSON values whose strings borrow the
+//! The rendered documents as they are held once parsed: JSON values whose strings borrow the
 //! rendered text and whose collections live in an arena.
 //!
 //! Reading tens of thousands of documents into `serde_json::Value` costs more than rendering

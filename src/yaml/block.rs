@@ -1,5 +1,5 @@
 //! A fast reader for the plain block YAML that rendered manifests are written in, straight into
-//! JSON values for the validator.
+//! the tree every later step reads (head, checks, order, validation, diff).
 //!
 //! Parsing every rendered document with the full YAML parser costs more than rendering it, so
 //! [`parse`] reads a strict subset itself: block maps and sequences indented with spaces, plain
@@ -16,7 +16,6 @@ use bumpalo::Bump;
 use serde_json::Number;
 
 use super::tree::{Map, Value};
-use crate::render::yaml::{MAX_FAST_KEY, fast_readable};
 
 /// How deeply collections may nest before the reader gives up.
 const MAX_DEPTH: usize = 64;
@@ -651,6 +650,30 @@ fn flow_item<'a>(
             Some((plain_value(item)?, &text[end..]))
         }
     }
+}
+
+/// The longest implicit key the fast readers take (YAML allows 1024 characters; a reader that
+/// counts differently at the edge goes to the full parser, which decides).
+const MAX_FAST_KEY: usize = 1000;
+
+/// Whether `text` holds only characters the fast YAML readers may read as they are: anything
+/// else goes to the full parser, which reads it as kubectl does or refuses it. Outside are the
+/// characters YAML forbids (C0 and C1 controls but tab and line feed, DEL, U+FFFE, U+FFFF),
+/// carriage returns, the byte-order mark, and the line breaks of YAML 1.1 beyond `\n` (NEL,
+/// U+2028, U+2029), which would let a rendered value end a comment and start a key the cluster
+/// sees and the fast reader does not.
+fn fast_readable(text: &str) -> bool {
+    // The common case, ASCII without controls, in one pass the compiler vectorizes.
+    let unusual = text.bytes().fold(false, |acc, b| {
+        acc | ((b < 0x20 && b != b'\n' && b != b'\t') || b >= 0x7f)
+    });
+    !unusual
+        || text.chars().all(|c| match c {
+            '\n' | '\t' => true,
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => false,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}' => false,
+            _ => true,
+        })
 }
 
 #[cfg(test)]
