@@ -35,6 +35,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The values layers above the chart's own.
     pub values: ValuesOptions,
+    /// Whether the render will be validated (schema work then starts alongside parsing).
+    pub validate: bool,
 }
 
 /// The chart with its dependencies processed and the values its templates see.
@@ -110,6 +112,8 @@ pub struct Release {
     pub files: Vec<(render::Rendered, Vec<manifest::Span>)>,
     /// What was asked.
     pub settings: Settings,
+    /// Schema work started alongside parsing, taken by [`Release::validate`].
+    schemas: std::sync::Mutex<Option<Result<validate::Prepared>>>,
 }
 
 /// Loads, layers and renders (coalescing warnings go to stderr).
@@ -146,6 +150,7 @@ pub fn render(settings: Settings) -> Result<Release> {
         prepared,
         files,
         settings,
+        schemas: std::sync::Mutex::new(None),
     })
 }
 
@@ -158,7 +163,26 @@ impl Release {
         arenas: &'a mut manifest::Arenas,
     ) -> Result<Vec<manifest::Manifest<'a>>> {
         let trace = |c| self.trace(c);
-        manifest::parse(&self.files, arenas, &self.settings.namespace, &trace)
+        let namespace = &self.settings.namespace;
+        if !self.settings.validate {
+            return manifest::parse(&self.files, arenas, namespace, &trace);
+        }
+        // Both cores: the schemas of the kinds the documents name load and compile while
+        // the documents are parsed.
+        let settings = &self.settings;
+        let parse = move || {
+            let arenas = arenas;
+            manifest::parse(&self.files, arenas, namespace, &trace)
+        };
+        let (manifests, schemas) = rayon::join(parse, || {
+            validate::prepare(
+                &settings.kube_version,
+                settings.schema_dir.as_deref(),
+                &manifest::kinds(&self.files),
+            )
+        });
+        *self.schemas.lock().unwrap_or_else(|e| e.into_inner()) = Some(schemas);
+        manifests
     }
 
     /// The validator's findings on `manifests`, after the chart's settings and `strict`.
@@ -177,7 +201,13 @@ impl Release {
             strict,
             namespace: &self.settings.namespace,
         };
-        validate::check(&input, manifests)
+        let prepared = self
+            .schemas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .transpose()?;
+        validate::check(&input, manifests, prepared)
     }
 
     /// Where the character `c` of the output came from: the first value that holds it, with

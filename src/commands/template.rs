@@ -93,6 +93,7 @@ impl RenderArgs {
                 per_file: self.max_file_size,
             },
             values: self.values.options(),
+            validate: true,
         })
     }
 }
@@ -112,7 +113,11 @@ fn show_only_patterns(show_only: &[String]) -> Result<Vec<(String, Pattern)>> {
 /// Runs `template`; returns the exit code.
 pub fn run(args: &TemplateArgs) -> Result<u8> {
     let show_only = show_only_patterns(&args.show_only)?;
-    let release = release::render(args.render.settings()?)?;
+    let settings = Settings {
+        validate: !args.skip_validation,
+        ..args.render.settings()?
+    };
+    let release = release::render(settings)?;
     let mut arenas = crate::render::manifest::Arenas::default();
     let manifests = release.manifests(&mut arenas)?;
     let selected = select(&manifests, &show_only, args.no_hooks)?;

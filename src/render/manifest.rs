@@ -153,6 +153,30 @@ pub fn split_file(rendered: &Rendered) -> Vec<Span> {
         .collect()
 }
 
+/// The kinds the documents of `files` name, as lower-case `apiversion/kind`, read off their
+/// top-level `apiVersion:` and `kind:` lines without parsing: a guess good enough to start
+/// compiling their schemas early (the validator compiles any it missed).
+pub fn kinds(files: &[(Rendered, Vec<Span>)]) -> Vec<String> {
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|(rendered, spans)| {
+            spans.iter().filter_map(|span| {
+                let text = &rendered.text[span.range.clone()];
+                let field = |name: &str| {
+                    text.lines().find_map(|l| {
+                        let value = l.strip_prefix(name)?.strip_prefix(':')?.trim();
+                        Some(value.trim_matches(['"', '\'']).to_string())
+                    })
+                };
+                Some(format!("{}/{}", field("apiVersion")?, field("kind")?).to_lowercase())
+            })
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The document's range without surrounding blank space.
 fn trimmed(doc: &Document<'_>) -> Range<usize> {
     let text = doc.text();

@@ -315,19 +315,43 @@ pub struct Input<'a> {
     pub namespace: &'a str,
 }
 
-/// Validates rendered manifests: schemas, invariants and best practices, configured by the chart.
+/// The schemas of a Kubernetes version, loaded, with the validators of some kinds compiled:
+/// work that can start before the documents are parsed.
+pub struct Prepared {
+    schemas: schemas::Schemas,
+    compiled: schemas::Compiled,
+}
+
+/// Loads the schemas for `kube_version` (and `schema_dir`) and compiles the kinds `keys`
+/// (lower-case `apiversion/kind`).
+pub fn prepare(
+    kube_version: &semver::Version,
+    schema_dir: Option<&std::path::Path>,
+    keys: &[String],
+) -> crate::Result<Prepared> {
+    let schemas = schemas::Schemas::load(kube_version, schema_dir)?;
+    let compiled = schemas.compile(keys)?;
+    Ok(Prepared { schemas, compiled })
+}
+
+/// Validates rendered manifests: schemas, invariants and best practices, configured by the
+/// chart; `prepared` is schema work done ahead (loaded here when `None`).
 pub fn check(
     input: &Input<'_>,
     manifests: &[crate::render::manifest::Manifest<'_>],
+    prepared: Option<Prepared>,
 ) -> crate::Result<Vec<Finding>> {
     use rayon::prelude::*;
     let config = config::Config::load(input.chart)?;
-    let schemas = schemas::Schemas::load(input.kube_version, input.schema_dir)?;
+    let Prepared { schemas, compiled } = match prepared {
+        Some(prepared) => prepared,
+        None => prepare(input.kube_version, input.schema_dir, &[])?,
+    };
     let docs: Vec<Doc> = manifests
         .par_iter()
         .map(|m| Doc::new(m, input.namespace))
         .collect();
-    let outcomes = schemas.check(&docs)?;
+    let outcomes = schemas.check(&docs, compiled)?;
     let provenance = Provenance::build(input.chart, input.values_files, input.options);
     let context = Context {
         docs: &docs,

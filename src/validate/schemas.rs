@@ -183,15 +183,13 @@ impl Schemas {
         Ok(Value::Object(document))
     }
 
-    /// Checks every document (in parallel); the outcomes are in the documents' order.
-    pub fn check(&self, docs: &[Doc]) -> Result<Vec<Outcome>> {
-        let mut wanted: Vec<String> = docs.iter().map(key).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+    /// Compiles the validators of the kinds `keys` (lower-case `apiversion/kind`) that have a
+    /// schema, with the definitions they reach.
+    pub fn compile(&self, keys: &[String]) -> Result<Compiled> {
         let mut kinds = Vec::new();
-        for key in wanted {
-            if let Some(schema) = self.kind(&key)? {
-                kinds.push((key, schema));
+        for key in keys {
+            if let Some(schema) = self.kind(key)? {
+                kinds.push((key.clone(), schema));
             }
         }
         let schemas: Vec<&Value> = kinds.iter().map(|(_, s)| s).collect();
@@ -201,30 +199,55 @@ impl Schemas {
             .map_err(|e| {
                 Error::input(format!("the bundled Kubernetes schemas do not load: {e}"))
             })?;
-        let validators: HashMap<&str, Validator<Tree>> = kinds
+        let validators = kinds
             .par_iter()
             .map(|(k, schema)| {
                 ValidationOptions::<Arc<dyn Retrieve>, Tree>::default()
                     .with_registry(&registry)
                     .should_validate_formats(false)
                     .build(schema)
-                    .map(|v| (k.as_str(), v))
+                    .map(|v| (k.clone(), v))
                     .map_err(|e| Error::input(format!("the schema of `{k}` does not compile: {e}")))
             })
             .collect::<Result<_>>()?;
+        // Taking a registry apart costs more than it frees; a run ends soon after.
+        std::mem::forget(registry);
+        Ok(Compiled { validators })
+    }
+
+    /// Checks every document (in parallel) with `compiled`, compiling first the kinds it
+    /// lacks; the outcomes are in the documents' order.
+    pub fn check(&self, docs: &[Doc], mut compiled: Compiled) -> Result<Vec<Outcome>> {
+        let mut missing: Vec<String> = docs
+            .iter()
+            .map(key)
+            .filter(|k| !compiled.validators.contains_key(k))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            compiled
+                .validators
+                .extend(self.compile(&missing)?.validators);
+        }
         let outcomes = docs
             .par_iter()
-            .map(|doc| match validators.get(key(doc).as_str()) {
+            .map(|doc| match compiled.validators.get(key(doc).as_str()) {
                 None => Outcome::Unchecked,
                 Some(v) => outcome(v, &doc.json),
             })
             .collect();
         // Taking compiled schemas apart node by node costs a tenth of a render; a run
         // validates once and ends, so their memory is left to the exit (as the documents').
-        std::mem::forget(validators);
-        std::mem::forget(registry);
+        std::mem::forget(compiled);
         Ok(outcomes)
     }
+}
+
+/// Compiled validators by lower-case `apiversion/kind`.
+#[derive(Default)]
+pub struct Compiled {
+    validators: HashMap<String, Validator<Tree>>,
 }
 
 /// The names of the definitions `schema` refers to (`...#/$defs/<name>`), added to `out`.
