@@ -9,12 +9,17 @@ static ALLOCATOR: aether_chart::memory::Bounded = aether_chart::memory::Bounded;
 
 fn main() -> ExitCode {
     aether_chart::memory::set_ceiling();
-    // Templates may nest macros deeply; give worker threads room for the recursion limit.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(64 << 20)
-        .build_global();
+    // Templates may nest macros deeply; give worker threads room for the recursion limit. The
+    // pool's threads start while the arguments are read (a global pool would be waited for),
+    // and the command runs on one of them.
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
     let cli = aether_chart::cli::Cli::parse();
-    match std::panic::catch_unwind(|| aether_chart::run(cli)) {
+    let run = || std::panic::catch_unwind(|| aether_chart::run(cli));
+    let outcome = match &pool {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    match outcome {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(err)) => {
             eprintln!("Error: {err}");

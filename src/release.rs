@@ -112,11 +112,19 @@ pub struct Release {
     pub files: Vec<(render::Rendered, Vec<manifest::Span>)>,
     /// What was asked.
     pub settings: Settings,
-    /// Schema work started alongside parsing, taken by [`Release::validate`].
-    schemas: std::sync::Mutex<Option<Result<validate::Prepared>>>,
+    /// Schema work started alongside rendering and parsing, taken by [`Release::validate`].
+    schemas: std::sync::Mutex<SchemaWork>,
 }
 
-/// Loads, layers and renders (coalescing warnings go to stderr).
+/// How far the schema work of a validated render has come.
+enum SchemaWork {
+    None,
+    Loaded(Result<validate::Loaded>),
+    Compiled(Result<validate::Prepared>),
+}
+
+/// Loads, layers and renders (coalescing warnings go to stderr); for a validated render the
+/// schemas load on the other core meanwhile.
 pub fn render(settings: Settings) -> Result<Release> {
     let prepared = prepare(
         &settings.chart,
@@ -140,17 +148,27 @@ pub fn render(settings: Settings) -> Result<Release> {
             extra_api_versions: settings.api_versions.clone(),
         },
     };
-    let files = render::render(
-        &prepared.chart,
-        &prepared.values,
-        &options,
-        manifest::split_file,
-    )?;
+    let render = || {
+        render::render(
+            &prepared.chart,
+            &prepared.values,
+            &options,
+            manifest::split_file,
+        )
+    };
+    let (files, schemas) = if settings.validate {
+        let (files, loaded) = rayon::join(render, || {
+            validate::load(&settings.kube_version, settings.schema_dir.as_deref())
+        });
+        (files?, SchemaWork::Loaded(loaded))
+    } else {
+        (render()?, SchemaWork::None)
+    };
     Ok(Release {
         prepared,
         files,
         settings,
-        schemas: std::sync::Mutex::new(None),
+        schemas: std::sync::Mutex::new(schemas),
     })
 }
 
@@ -164,24 +182,20 @@ impl Release {
     ) -> Result<Vec<manifest::Manifest<'a>>> {
         let trace = |c| self.trace(c);
         let namespace = &self.settings.namespace;
-        if !self.settings.validate {
+        // Both cores: the schemas of the kinds the documents name compile while the
+        // documents are parsed.
+        let mut work = self.schemas.lock().unwrap_or_else(|e| e.into_inner());
+        let SchemaWork::Loaded(loaded) = std::mem::replace(&mut *work, SchemaWork::None) else {
             return manifest::parse(&self.files, arenas, namespace, &trace);
-        }
-        // Both cores: the schemas of the kinds the documents name load and compile while
-        // the documents are parsed.
-        let settings = &self.settings;
+        };
         let parse = move || {
             let arenas = arenas;
             manifest::parse(&self.files, arenas, namespace, &trace)
         };
-        let (manifests, schemas) = rayon::join(parse, || {
-            validate::prepare(
-                &settings.kube_version,
-                settings.schema_dir.as_deref(),
-                &manifest::kinds(&self.files),
-            )
+        let (manifests, compiled) = rayon::join(parse, || {
+            loaded.and_then(|loaded| loaded.compile(&manifest::kinds(&self.files)))
         });
-        *self.schemas.lock().unwrap_or_else(|e| e.into_inner()) = Some(schemas);
+        *work = SchemaWork::Compiled(compiled);
         manifests
     }
 
@@ -201,12 +215,15 @@ impl Release {
             strict,
             namespace: &self.settings.namespace,
         };
-        let prepared = self
-            .schemas
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .transpose()?;
+        let work = std::mem::replace(
+            &mut *self.schemas.lock().unwrap_or_else(|e| e.into_inner()),
+            SchemaWork::None,
+        );
+        let prepared = match work {
+            SchemaWork::None => None,
+            SchemaWork::Loaded(loaded) => Some(loaded?.compile(&[])?),
+            SchemaWork::Compiled(compiled) => Some(compiled?),
+        };
         validate::check(&input, manifests, prepared)
     }
 

@@ -144,6 +144,12 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
             }
         }
     }
+    // The process ends next: taking the documents, their trees and the chart apart would cost
+    // more than the rest of the exit, so they are left to it.
+    std::mem::forget(selected);
+    std::mem::forget(manifests);
+    std::mem::forget(arenas);
+    std::mem::forget(release);
     Ok(0)
 }
 

@@ -79,17 +79,16 @@ fn toyaml(value: &Value) -> Result<Value, Error> {
 
 fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
     let text = text(value, "nindent")?;
-    let lines = text.split('\n').count();
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     bounded::check_size("nindent", bounded::grown(text.len() + 1, width, lines))?;
     let pad = " ".repeat(width);
     let mut out = String::with_capacity(text.len() + width * lines + 1);
-    out.push('\n');
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+        out.push('\n');
         out.push_str(&pad);
-        out.push_str(line);
+        out.push_str(&text[start..end]);
+        start = end + 1;
     }
     Ok(Value::from_safe_string(out))
 }
@@ -121,8 +120,14 @@ fn b64decode(value: &Value) -> Result<String, Error> {
 }
 
 fn sha256(value: &Value) -> Result<String, Error> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(text(value, "sha256")?.as_bytes());
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    Ok(out)
 }
 
 /// Parses JSON text (for example a macro's `tojson` output) back into data, like Helm's `fromJson`.

@@ -253,23 +253,26 @@ pub fn parse<'a>(
 /// Splits at lines that are a `---` document marker, keeping each document's first line number.
 fn split(rendered: &Rendered) -> Vec<Document<'_>> {
     let text = rendered.text.as_str();
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let (mut start, mut start_line, mut line, mut offset) = (0, 1, 1, 0);
-    for raw in text.split_inclusive('\n') {
-        let marker = raw
-            .strip_prefix("---")
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+    let (mut start, mut start_line) = (0, 1);
+    // Each line start: the text's, then every one after a line break.
+    let mut line = 0;
+    for at in std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1)) {
+        line += 1;
+        let marker = bytes[at..].starts_with(b"---")
+            && bytes
+                .get(at + 3)
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
         if marker {
             out.push(Document {
                 rendered,
                 line: start_line,
-                range: start..offset,
+                range: start..at,
             });
-            start = offset + 3;
+            start = at + 3;
             start_line = line;
         }
-        offset += raw.len();
-        line += 1;
     }
     out.push(Document {
         rendered,
@@ -289,15 +292,18 @@ fn parse_document<'a>(
         Some(json) => json,
         None => full_parse(doc, arena)?,
     };
-    let at = format!(
-        "{} (the document at rendered line {})",
-        doc.rendered.file, doc.line
-    );
+    let at = || {
+        format!(
+            "{} (the document at rendered line {})",
+            doc.rendered.file, doc.line
+        )
+    };
     if !json.is_object() {
         let first = text.lines().next().unwrap_or_default();
         return Err(format!(
-            "`{at}` is not a Kubernetes object but {}; a manifest is a mapping with apiVersion, \
+            "`{}` is not a Kubernetes object but {}; a manifest is a mapping with apiVersion, \
              kind and metadata: check the template's indentation and quoting\n      {} | {}",
+            at(),
             describe(&json),
             doc.line,
             crate::error::shorten(first, crate::yaml::parse::MAX_QUOTED)
@@ -308,12 +314,14 @@ fn parse_document<'a>(
         match json.at(path) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s),
             None | Some(Value::Null) | Some(Value::String(_)) => Err(format!(
-                "`{at}` has no `{name}`; every manifest needs apiVersion, kind and metadata.name"
+                "`{}` has no `{name}`; every manifest needs apiVersion, kind and metadata.name",
+                at()
             )
             .into()),
             Some(other) => Err(format!(
-                "`{at}` has `{name}` {}, not a string; every manifest needs apiVersion, kind and \
+                "`{}` has `{name}` {}, not a string; every manifest needs apiVersion, kind and \
                  metadata.name as strings",
+                at(),
                 describe(other)
             )
             .into()),
@@ -326,7 +334,8 @@ fn parse_document<'a>(
         && !metadata.is_null()
     {
         return Err(format!(
-            "`{at}` has `metadata` {}, not a mapping",
+            "`{}` has `metadata` {}, not a mapping",
+            at(),
             describe(metadata)
         )
         .into());

@@ -322,16 +322,27 @@ pub struct Prepared {
     compiled: schemas::Compiled,
 }
 
-/// Loads the schemas for `kube_version` (and `schema_dir`) and compiles the kinds `keys`
-/// (lower-case `apiversion/kind`).
-pub fn prepare(
+/// The schemas of a Kubernetes version (and `schema_dir`), loaded with nothing compiled: work
+/// that can start while the chart renders.
+pub struct Loaded(schemas::Schemas);
+
+/// Loads the schemas for `kube_version` (and `schema_dir`).
+pub fn load(
     kube_version: &semver::Version,
     schema_dir: Option<&std::path::Path>,
-    keys: &[String],
-) -> crate::Result<Prepared> {
-    let schemas = schemas::Schemas::load(kube_version, schema_dir)?;
-    let compiled = schemas.compile(keys)?;
-    Ok(Prepared { schemas, compiled })
+) -> crate::Result<Loaded> {
+    schemas::Schemas::load(kube_version, schema_dir).map(Loaded)
+}
+
+impl Loaded {
+    /// Compiles the kinds `keys` (lower-case `apiversion/kind`).
+    pub fn compile(self, keys: &[String]) -> crate::Result<Prepared> {
+        let compiled = self.0.compile(keys)?;
+        Ok(Prepared {
+            schemas: self.0,
+            compiled,
+        })
+    }
 }
 
 /// Validates rendered manifests: schemas, invariants and best practices, configured by the
@@ -345,7 +356,7 @@ pub fn check(
     let config = config::Config::load(input.chart)?;
     let Prepared { schemas, compiled } = match prepared {
         Some(prepared) => prepared,
-        None => prepare(input.kube_version, input.schema_dir, &[])?,
+        None => load(input.kube_version, input.schema_dir)?.compile(&[])?,
     };
     let docs: Vec<Doc> = manifests
         .par_iter()

@@ -85,19 +85,23 @@ impl<'a> Reader<'a> {
         answer
     }
 
-    /// Finds the next line with content (see [`Reader::peek`]).
+    /// Finds the next line with content (see [`Reader::peek`]). Lines hold no tab and no
+    /// carriage return: `parse` leaves text with either to the full parser.
     fn scan(&mut self) -> Option<(usize, &'a str)> {
         while let Some(line) = self.lines.get(self.pos) {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            let content = line.trim_start_matches(' ');
-            if content.is_empty() || content.starts_with('#') {
-                self.pos += 1;
-                continue;
+            let bytes = line.as_bytes();
+            let spaces = bytes.iter().take_while(|&&b| b == b' ').count();
+            match bytes.get(spaces) {
+                None | Some(b'#') => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {}
             }
-            if content.starts_with('\t') || line.starts_with("---") || line.starts_with("...") {
-                return Some((usize::MAX, content));
+            if spaces == 0 && (bytes.starts_with(b"---") || bytes.starts_with(b"...")) {
+                return Some((usize::MAX, line));
             }
-            return Some((line.len() - content.len(), content));
+            return Some((spaces, &line[spaces..]));
         }
         None
     }
@@ -356,21 +360,29 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
         }
         return Some((key, rest));
     }
-    let colon = key_colon(content)?;
-    let key = &content[..colon];
     // The usual key (`name`, `app.kubernetes.io/name`) is a string whatever YAML's rules say
-    // about scalars that start with digits or indicators.
-    let simple = key.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
-        && !matches!(
+    // about scalars that start with digits or indicators: found in one pass.
+    let simple_end = if bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        bytes
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/')))
+    } else {
+        None
+    };
+    if let Some(end) = simple_end
+        && bytes[end] == b':'
+        && bytes.get(end + 1).is_none_or(|&b| b == b' ')
+    {
+        let key = &content[..end];
+        if !matches!(
             key,
             "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-        );
-    if simple {
-        return Some((Cow::Borrowed(key), &content[colon + 1..]));
+        ) {
+            return Some((Cow::Borrowed(key), &content[end + 1..]));
+        }
     }
+    let colon = key_colon(content)?;
+    let key = &content[..colon];
     if key.is_empty() || key.ends_with(' ') || !plain_start(key) || key.contains(" #") {
         return None;
     }

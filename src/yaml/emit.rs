@@ -115,10 +115,7 @@ fn sorted_pairs(map: &Value) -> Result<Vec<(Value, Value)>, Error> {
 }
 
 fn key(out: &mut String, key: &Value) {
-    let text = match key.as_str() {
-        Some(s) => s.to_string(),
-        None => key.to_string(),
-    };
+    let text = key_text(key);
     if text.contains('\n') || needs_quotes(&text) {
         quoted(out, &text);
     } else {
