@@ -15,6 +15,7 @@ pub mod quantity;
 pub mod report;
 pub mod schemas;
 mod user_schemas;
+mod verdict;
 mod wiring;
 
 use crate::values::provenance::Provenance;

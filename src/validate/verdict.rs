@@ -1,0 +1,314 @@
+//! A quick yes for valid documents.
+//!
+//! The bundled Kubernetes schemas use few keywords: `type` (one type, or one and `null`),
+//! `enum` of strings, `required`, `properties`, `additionalProperties` (`false` or a schema),
+//! `items`, `oneOf` and `$ref` into the definitions; `format` and the `x-kubernetes-*`
+//! annotations assert nothing in a check that, like ours, leaves formats alone. Such a schema
+//! becomes a small [`Program`] in far less time than jsonschema compiles it, and the program
+//! answers one question: is the document valid? A schema with any other keyword is declined,
+//! and a document the program does not call valid goes to jsonschema, which alone decides and
+//! words what is wrong. The program may therefore err only towards "not valid"; a test holds it
+//! to jsonschema's answer on thousands of mutated documents.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use crate::yaml::tree::Value;
+
+/// How many `$ref`s may be followed at one place of a document before the program gives up
+/// (and the document goes to jsonschema); the bundled schemas never nest more than a few.
+const MAX_REFS_IN_PLACE: usize = 32;
+
+/// A node of a program: every assertion of one schema object.
+#[derive(Default)]
+struct Node {
+    /// The allowed JSON types, a set of [`TYPE_NULL`] and the like; `None` allows all.
+    types: Option<u8>,
+    enumeration: Option<Vec<String>>,
+    required: Vec<String>,
+    /// Sorted by [`by_length`].
+    properties: Vec<(String, usize)>,
+    additional: Additional,
+    items: Option<usize>,
+    one_of: Vec<usize>,
+    reference: Option<usize>,
+}
+
+impl Node {
+    /// The target of a node that asserts nothing but a reference.
+    fn only_reference(&self) -> Option<usize> {
+        let bare = self.types.is_none()
+            && self.enumeration.is_none()
+            && self.required.is_empty()
+            && self.properties.is_empty()
+            && matches!(self.additional, Additional::Any)
+            && self.items.is_none()
+            && self.one_of.is_empty();
+        if bare { self.reference } else { None }
+    }
+}
+
+/// Names ordered by length, then bytes: most comparisons end at the length.
+fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
+#[derive(Default, Clone, Copy)]
+enum Additional {
+    #[default]
+    Any,
+    None,
+    Schema(usize),
+}
+
+const TYPE_NULL: u8 = 1;
+const TYPE_BOOLEAN: u8 = 2;
+const TYPE_INTEGER: u8 = 4;
+const TYPE_NUMBER: u8 = 8;
+const TYPE_STRING: u8 = 16;
+const TYPE_ARRAY: u8 = 32;
+const TYPE_OBJECT: u8 = 64;
+
+/// The compiled schemas of some kinds, sharing their definitions.
+#[derive(Default)]
+pub struct Program {
+    nodes: Vec<Node>,
+    /// Definitions compiled so far, by name (`None` while being compiled or when declined).
+    definitions: HashMap<String, Option<usize>>,
+}
+
+impl Program {
+    /// Compiles a kind's `schema`; `definition` gives the definition of a name (what
+    /// `#/$defs/<name>` points to). `None` when the schema is outside what a program holds.
+    pub fn add_kind(
+        &mut self,
+        schema: &Json,
+        definition: &dyn Fn(&str) -> Option<Json>,
+    ) -> Option<usize> {
+        let draft = schema.get("$schema").and_then(Json::as_str);
+        if draft.is_some_and(|d| d != "https://json-schema.org/draft/2020-12/schema") {
+            return None;
+        }
+        let root = self.node(schema, definition)?;
+        self.shortcut();
+        Some(root)
+    }
+
+    /// Points every reference past the placeholders of definitions (nodes that only refer on).
+    fn shortcut(&mut self) {
+        for id in 0..self.nodes.len() {
+            let Some(mut target) = self.nodes[id].reference else {
+                continue;
+            };
+            for _ in 0..MAX_REFS_IN_PLACE {
+                match self.nodes[target].only_reference() {
+                    Some(next) if next != target => target = next,
+                    _ => break,
+                }
+            }
+            self.nodes[id].reference = Some(target);
+        }
+    }
+
+    fn node(&mut self, schema: &Json, definition: &dyn Fn(&str) -> Option<Json>) -> Option<usize> {
+        let map = schema.as_object()?;
+        let mut node = Node::default();
+        for (keyword, value) in map {
+            match keyword.as_str() {
+                "type" => node.types = Some(types(value)?),
+                "enum" => {
+                    let options = value.as_array()?;
+                    node.enumeration = Some(
+                        options
+                            .iter()
+                            .map(|o| o.as_str().map(str::to_string))
+                            .collect::<Option<_>>()?,
+                    );
+                }
+                "required" => {
+                    node.required = value
+                        .as_array()?
+                        .iter()
+                        .map(|o| o.as_str().map(str::to_string))
+                        .collect::<Option<_>>()?;
+                }
+                "properties" => {
+                    let mut properties = Vec::new();
+                    for (name, sub) in value.as_object()? {
+                        properties.push((name.clone(), self.node(sub, definition)?));
+                    }
+                    properties.sort_by(|a, b| by_length(&a.0, &b.0));
+                    node.properties = properties;
+                }
+                "additionalProperties" => {
+                    node.additional = match value {
+                        Json::Bool(false) => Additional::None,
+                        Json::Bool(true) => Additional::Any,
+                        sub => Additional::Schema(self.node(sub, definition)?),
+                    };
+                }
+                "items" => node.items = Some(self.node(value, definition)?),
+                "oneOf" => {
+                    node.one_of = value
+                        .as_array()?
+                        .iter()
+                        .map(|sub| self.node(sub, definition))
+                        .collect::<Option<_>>()?;
+                }
+                "$ref" => node.reference = Some(self.reference(value.as_str()?, definition)?),
+                "format" | "$schema" | "$id" | "description" => {}
+                other if other.starts_with("x-kubernetes-") => {}
+                _ => return None,
+            }
+        }
+        self.nodes.push(node);
+        Some(self.nodes.len() - 1)
+    }
+
+    /// The node of the definition a `$ref` names, compiled once; a definition that refers
+    /// back to itself gets its node's place before its body is compiled.
+    fn reference(
+        &mut self,
+        target: &str,
+        definition: &dyn Fn(&str) -> Option<Json>,
+    ) -> Option<usize> {
+        let name = target
+            .strip_prefix("#/$defs/")
+            .or_else(|| target.strip_prefix("/api/_definitions.json#/$defs/"))
+            .or_else(|| {
+                target.strip_prefix("https://kubernetes.io/api/_definitions.json#/$defs/")
+            })?;
+        if name.contains(['/', '~', '%']) {
+            return None;
+        }
+        if let Some(known) = self.definitions.get(name) {
+            return *known;
+        }
+        // A placeholder node whose only assertion is a reference to the body, filled in below.
+        self.nodes.push(Node::default());
+        let place = self.nodes.len() - 1;
+        self.definitions.insert(name.to_string(), Some(place));
+        let body = definition(name).and_then(|schema| self.node(&schema, definition));
+        match body {
+            Some(body) => {
+                self.nodes[place].reference = Some(body);
+                Some(place)
+            }
+            None => {
+                // Nodes compiled meanwhile may point here: they must never pass.
+                self.nodes[place].types = Some(0);
+                self.definitions.insert(name.to_string(), None);
+                None
+            }
+        }
+    }
+
+    /// Whether `value` is certainly valid against the kind compiled at `root`.
+    pub fn valid(&self, root: usize, value: &Value<'_>) -> bool {
+        self.check(root, value, 0)
+    }
+
+    fn check(&self, id: usize, value: &Value<'_>, refs: usize) -> bool {
+        let node = &self.nodes[id];
+        if let Some(allowed) = node.types
+            && allowed & type_of(value) == 0
+        {
+            return false;
+        }
+        if let Some(options) = &node.enumeration {
+            match value {
+                Value::String(s) if options.iter().any(|o| o == s) => {}
+                _ => return false,
+            }
+        }
+        if let Value::Object(map) = value {
+            if !node.required.iter().all(|name| map.contains_key(name)) {
+                return false;
+            }
+            let constrained =
+                !node.properties.is_empty() || !matches!(node.additional, Additional::Any);
+            if constrained {
+                for (name, member) in map.iter() {
+                    let own = node
+                        .properties
+                        .binary_search_by(|(p, _)| by_length(p, name))
+                        .ok()
+                        .map(|i| node.properties[i].1);
+                    let fits = match (own, node.additional) {
+                        (Some(sub), _) => self.check(sub, member, 0),
+                        (None, Additional::Any) => true,
+                        (None, Additional::None) => false,
+                        (None, Additional::Schema(sub)) => self.check(sub, member, 0),
+                    };
+                    if !fits {
+                        return false;
+                    }
+                }
+            }
+        }
+        if let (Some(items), Value::Array(elements)) = (node.items, value)
+            && !elements.iter().all(|e| self.check(items, e, 0))
+        {
+            return false;
+        }
+        if !node.one_of.is_empty()
+            && node
+                .one_of
+                .iter()
+                .filter(|&&sub| self.check(sub, value, refs + 1))
+                .count()
+                != 1
+        {
+            return false;
+        }
+        match node.reference {
+            Some(_) if refs >= MAX_REFS_IN_PLACE => false,
+            Some(target) => self.check(target, value, refs + 1),
+            None => true,
+        }
+    }
+}
+
+/// The type set of a `type` keyword: a name or a list of names.
+fn types(value: &Json) -> Option<u8> {
+    let one = |name: &str| match name {
+        "null" => Some(TYPE_NULL),
+        "boolean" => Some(TYPE_BOOLEAN),
+        "integer" => Some(TYPE_INTEGER),
+        "number" => Some(TYPE_NUMBER),
+        "string" => Some(TYPE_STRING),
+        "array" => Some(TYPE_ARRAY),
+        "object" => Some(TYPE_OBJECT),
+        _ => None,
+    };
+    match value {
+        Json::String(name) => one(name),
+        Json::Array(names) if !names.is_empty() => names
+            .iter()
+            .try_fold(0, |set, name| Some(set | one(name.as_str()?)?)),
+        _ => None,
+    }
+}
+
+/// The types `value` satisfies: an integer (a float without a fraction too, as from draft 6
+/// on) is an integer and a number.
+fn type_of(value: &Value<'_>) -> u8 {
+    match value {
+        Value::Null => TYPE_NULL,
+        Value::Bool(_) => TYPE_BOOLEAN,
+        Value::Number(n) => {
+            let integer = n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0);
+            if integer {
+                TYPE_INTEGER | TYPE_NUMBER
+            } else {
+                TYPE_NUMBER
+            }
+        }
+        Value::String(_) => TYPE_STRING,
+        Value::Array(_) => TYPE_ARRAY,
+        Value::Object(_) => TYPE_OBJECT,
+    }
+}
