@@ -7,7 +7,6 @@
 //! schema of every top-level kind.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 use std::sync::Arc;
@@ -15,7 +14,6 @@ use std::sync::Arc;
 use jsonschema::{Registry, Retrieve, ValidationOptions, Validator};
 use rayon::prelude::*;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use super::doc::Doc;
 use crate::error::{Error, Result};
@@ -27,22 +25,8 @@ const DEFINITIONS_ID: &str = "https://kubernetes.io/api/_definitions.json";
 /// Errors reported per document at most (the rest are counted).
 const MAX_ERRORS_PER_DOC: usize = 5;
 
-/// The bundled minor versions of Kubernetes 1.x and their bundles.
-const BUNDLES: [(u64, &[u8]); 13] = [
-    (25, include_bytes!("../../schemas/kubernetes/v1.25.json.gz")),
-    (26, include_bytes!("../../schemas/kubernetes/v1.26.json.gz")),
-    (27, include_bytes!("../../schemas/kubernetes/v1.27.json.gz")),
-    (28, include_bytes!("../../schemas/kubernetes/v1.28.json.gz")),
-    (29, include_bytes!("../../schemas/kubernetes/v1.29.json.gz")),
-    (30, include_bytes!("../../schemas/kubernetes/v1.30.json.gz")),
-    (31, include_bytes!("../../schemas/kubernetes/v1.31.json.gz")),
-    (32, include_bytes!("../../schemas/kubernetes/v1.32.json.gz")),
-    (33, include_bytes!("../../schemas/kubernetes/v1.33.json.gz")),
-    (34, include_bytes!("../../schemas/kubernetes/v1.34.json.gz")),
-    (35, include_bytes!("../../schemas/kubernetes/v1.35.json.gz")),
-    (36, include_bytes!("../../schemas/kubernetes/v1.36.json.gz")),
-    (37, include_bytes!("../../schemas/kubernetes/v1.37.json.gz")),
-];
+// The bundles as build.rs prepared them: `BUNDLES`, each minor version with its `Bundle`.
+include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
 
 /// Schemas of the custom resources the Aether chart renders (see schemas/crds/README.md), keyed
 /// like the bundled kinds: `group/version/kind`.
@@ -74,9 +58,8 @@ pub enum Outcome {
 
 /// The schemas of one Kubernetes version plus any user schemas, ready to check documents.
 ///
-/// Loading costs little: the bundle is decompressed and split into its kinds and definitions
-/// as raw JSON text (no values built); only the kinds the documents use, and the definitions
-/// they reach, are parsed, registered and compiled.
+/// Loading costs nothing: the bundle was split into its kinds and definitions at build time;
+/// only the kinds the documents use, and the definitions they reach, are parsed and compiled.
 pub struct Schemas {
     /// The minor version used (`1.<minor>`).
     pub minor: u64,
@@ -87,35 +70,37 @@ pub struct Schemas {
     extra: HashMap<String, Value>,
 }
 
-/// One Kubernetes version's schemas as raw JSON text: kinds by lower-case key, definitions by
-/// name (as `#/$defs/<name>` references name them).
-struct Bundle {
-    kinds: HashMap<String, &'static RawValue>,
-    definitions: HashMap<&'static str, &'static RawValue>,
+/// One Kubernetes version's schemas, split at build time (see build.rs): every kind's schema
+/// (by lower-case key) and every definition (by the name `#/$defs/<name>` gives it) as JSON
+/// text, found through sorted indexes of where each starts and ends.
+pub(super) struct Bundle {
+    text: &'static str,
     /// The definitions' `$schema` (their JSON Schema draft).
-    draft: Option<String>,
+    draft: Option<&'static str>,
+    kinds: &'static [(&'static str, usize, usize)],
+    definitions: &'static [(&'static str, usize, usize)],
 }
 
-#[derive(serde::Deserialize)]
-struct RawBundle<'a> {
-    #[serde(borrow)]
-    definitions: RawDefinitions<'a>,
-    #[serde(borrow)]
-    kinds: HashMap<&'a str, &'a RawValue>,
-}
+impl Bundle {
+    fn kind(&self, key: &str) -> Option<&'static str> {
+        self.find(self.kinds, key)
+    }
 
-#[derive(serde::Deserialize)]
-struct RawDefinitions<'a> {
-    #[serde(rename = "$schema")]
-    draft: Option<String>,
-    #[serde(rename = "$defs", borrow)]
-    defs: HashMap<&'a str, &'a RawValue>,
+    fn definition(&self, name: &str) -> Option<&'static str> {
+        self.find(self.definitions, name)
+    }
+
+    fn find(&self, index: &[(&str, usize, usize)], name: &str) -> Option<&'static str> {
+        let i = index.binary_search_by(|(n, _, _)| (*n).cmp(name)).ok()?;
+        let (_, start, end) = index[i];
+        self.text.get(start..end)
+    }
 }
 
 impl Schemas {
     /// The schemas for Kubernetes `version`, plus the CRD schemas under `schema_dir`.
     pub fn load(version: &semver::Version, schema_dir: Option<&Path>) -> Result<Schemas> {
-        let (minor, bytes) = pick(version)?;
+        let (minor, bundle) = pick(version)?;
         let note = (minor != version.minor).then(|| {
             format!(
                 "no schemas for Kubernetes 1.{}; using 1.{minor}, the nearest older",
@@ -139,7 +124,7 @@ impl Schemas {
         Ok(Schemas {
             minor,
             note,
-            bundle: bundle(minor, bytes)?,
+            bundle,
             extra,
         })
     }
@@ -149,9 +134,9 @@ impl Schemas {
         if let Some(schema) = self.extra.get(key) {
             return Ok(Some(schema.clone()));
         }
-        match self.bundle.kinds.get(key) {
+        match self.bundle.kind(key) {
             None => Ok(None),
-            Some(raw) => serde_json::from_str(raw.get()).map(Some).map_err(damaged),
+            Some(text) => serde_json::from_str(text).map(Some).map_err(damaged),
         }
     }
 
@@ -167,18 +152,18 @@ impl Schemas {
             if defs.contains_key(&name) {
                 continue;
             }
-            let Some(raw) = self.bundle.definitions.get(name.as_str()) else {
+            let Some(text) = self.bundle.definition(&name) else {
                 continue;
             };
-            let definition: Value = serde_json::from_str(raw.get()).map_err(damaged)?;
+            let definition: Value = serde_json::from_str(text).map_err(damaged)?;
             references(&definition, &mut pending);
             defs.insert(name, definition);
         }
         let mut document = serde_json::Map::new();
         document.insert("$id".into(), Value::String(DEFINITIONS_ID.into()));
         document.insert("$defs".into(), Value::Object(defs));
-        if let Some(draft) = &self.bundle.draft {
-            document.insert("$schema".into(), Value::String(draft.clone()));
+        if let Some(draft) = self.bundle.draft {
+            document.insert("$schema".into(), Value::String(draft.into()));
         }
         Ok(Value::Object(document))
     }
@@ -196,7 +181,6 @@ impl Schemas {
         let draft_fits = self
             .bundle
             .draft
-            .as_deref()
             .is_none_or(|d| d == "https://json-schema.org/draft/2020-12/schema");
         let mut full = Vec::new();
         for key in keys {
@@ -209,10 +193,8 @@ impl Schemas {
             };
             let root = (draft_fits && !self.extra.contains_key(key))
                 .then(|| {
-                    let definition = |name: &str| {
-                        let raw = self.bundle.definitions.get(name)?;
-                        serde_json::from_str(raw.get()).ok()
-                    };
+                    let definition =
+                        |name: &str| serde_json::from_str(self.bundle.definition(name)?).ok();
                     compiled.program.add_kind(&schema, &definition)
                 })
                 .flatten();
@@ -339,34 +321,6 @@ fn references(schema: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The bundle of `minor`, decompressed and split once per process.
-fn bundle(minor: u64, bytes: &'static [u8]) -> Result<&'static Bundle> {
-    static LOADED: std::sync::Mutex<Vec<(u64, &'static Bundle)>> =
-        std::sync::Mutex::new(Vec::new());
-    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, bundle)) = loaded.iter().find(|(m, _)| *m == minor) {
-        return Ok(bundle);
-    }
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut text)
-        .map_err(damaged)?;
-    // Kept for the whole run: every schema read from it borrows its text.
-    let text: &'static str = Box::leak(String::from_utf8(text).map_err(damaged)?.into_boxed_str());
-    let raw: RawBundle = serde_json::from_str(text).map_err(damaged)?;
-    let bundle: &'static Bundle = Box::leak(Box::new(Bundle {
-        kinds: raw
-            .kinds
-            .into_iter()
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect(),
-        definitions: raw.definitions.defs,
-        draft: raw.definitions.draft,
-    }));
-    loaded.push((minor, bundle));
-    Ok(bundle)
-}
-
 fn damaged(e: impl std::fmt::Display) -> Error {
     Error::input(format!("the bundled Kubernetes schemas are damaged: {e}"))
 }
@@ -405,19 +359,19 @@ fn outcome(validator: &Validator<Tree>, json: &tree::Value) -> Outcome {
 }
 
 /// The bundle for `version`: its own minor version, or the nearest older bundled one.
-fn pick(version: &semver::Version) -> Result<(u64, &'static [u8])> {
+fn pick(version: &semver::Version) -> Result<(u64, &'static Bundle)> {
     let (oldest, newest) = (BUNDLES[0].0, BUNDLES[BUNDLES.len() - 1].0);
     if version.major != 1 || version.minor < oldest || version.minor > newest {
         return Err(Error::usage(format!(
             "--kube-version {version} is not supported: schemas are bundled for Kubernetes 1.{oldest} to 1.{newest}"
         )));
     }
-    let (minor, bytes) = BUNDLES
+    let (minor, bundle) = BUNDLES
         .iter()
         .rev()
         .find(|(minor, _)| *minor <= version.minor)
         .expect("the range was checked");
-    Ok((*minor, bytes))
+    Ok((*minor, bundle))
 }
 
 #[cfg(test)]

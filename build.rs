@@ -1,0 +1,83 @@
+//! Prepares the bundled Kubernetes schemas at build time, so that a run looks a kind up instead
+//! of decompressing and splitting a bundle: each `schemas/kubernetes/v1.<minor>.json.gz` becomes
+//! one text holding every kind's schema and every definition as compact JSON, with sorted
+//! indexes of where each one starts and ends (`$OUT_DIR/schemas.rs` names them all).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let source = Path::new("schemas/kubernetes");
+    println!("cargo::rerun-if-changed={}", source.display());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let mut minors: Vec<(u64, PathBuf)> = std::fs::read_dir(source)
+        .expect("schemas/kubernetes is readable")
+        .map(|entry| entry.expect("a readable entry").path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?;
+            let minor = name
+                .strip_prefix("v1.")?
+                .strip_suffix(".json.gz")?
+                .parse()
+                .ok()?;
+            Some((minor, path))
+        })
+        .collect();
+    minors.sort();
+    let mut code =
+        String::from("/// The bundled minor versions of Kubernetes 1.x and their schemas.\n");
+    writeln!(
+        code,
+        "pub(super) static BUNDLES: [(u64, Bundle); {}] = [",
+        minors.len()
+    )
+    .unwrap();
+    for (minor, path) in &minors {
+        println!("cargo::rerun-if-changed={}", path.display());
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).expect("a readable bundle"))
+            .read_to_string(&mut text)
+            .expect("a gzipped bundle");
+        let bundle: serde_json::Value = serde_json::from_str(&text).expect("a JSON bundle");
+        let definitions = &bundle["definitions"];
+        let kinds: BTreeMap<String, String> = bundle["kinds"]
+            .as_object()
+            .expect("kinds")
+            .iter()
+            .map(|(key, schema)| (key.to_lowercase(), schema.to_string()))
+            .collect();
+        let defs: BTreeMap<String, String> = definitions["$defs"]
+            .as_object()
+            .expect("definitions")
+            .iter()
+            .map(|(name, schema)| (name.clone(), schema.to_string()))
+            .collect();
+        let mut joined = String::new();
+        let mut index = |entries: &BTreeMap<String, String>| {
+            let mut rows = String::new();
+            for (name, schema) in entries {
+                let start = joined.len();
+                joined.push_str(schema);
+                writeln!(rows, "        ({name:?}, {start}, {}),", joined.len()).unwrap();
+            }
+            rows
+        };
+        let kind_rows = index(&kinds);
+        let definition_rows = index(&defs);
+        let file = format!("kubernetes-v1.{minor}.json");
+        std::fs::write(out.join(&file), &joined).expect("OUT_DIR is writable");
+        let draft = match definitions["$schema"].as_str() {
+            Some(draft) => format!("Some({draft:?})"),
+            None => "None".into(),
+        };
+        writeln!(
+            code,
+            "    ({minor}, Bundle {{\n        text: include_str!(concat!(env!(\"OUT_DIR\"), \"/{file}\")),\n        draft: {draft},\n        kinds: &[\n{kind_rows}        ],\n        definitions: &[\n{definition_rows}        ],\n    }}),"
+        )
+        .unwrap();
+    }
+    code.push_str("];\n");
+    std::fs::write(out.join("schemas.rs"), code).expect("OUT_DIR is writable");
+}
