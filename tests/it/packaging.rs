@@ -66,6 +66,20 @@ fn the_root_chart_packages_reproducibly() {
     let listed = entries(&first);
     let names: Vec<&str> = listed.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(names[0], "aether/Chart.yaml");
+    // The repository is also the Rust crate: only the chart's own files are packaged.
+    let chart_parts = [
+        "Chart.yaml",
+        "values.yaml",
+        "values.schema.json",
+        ".helmignore",
+        "templates",
+        "charts",
+        "values",
+    ];
+    for name in &names {
+        let first = name.split('/').nth(1).unwrap_or_default();
+        assert!(chart_parts.contains(&first), "{name} is not part of the chart");
+    }
     let mut sorted = names[1..].to_vec();
     sorted.sort();
     assert_eq!(
