@@ -51,8 +51,9 @@ pub struct Prepared {
     pub values_files: Vec<(String, String)>,
 }
 
-/// Loads the chart at `path`, layers the values and checks them against every schema.
-pub fn prepare(
+/// Loads the chart at `path` and layers the values (see [`prepare`]), checking them against
+/// no schema yet.
+fn prepare_unchecked(
     path: &std::path::Path,
     options: &ValuesOptions,
     limits: Limits,
@@ -80,13 +81,25 @@ pub fn prepare(
     dependencies::process(&mut chart, &user, &mut warnings)?;
     let mut values = user;
     coalesce(&chart, &mut values, false, &mut warnings)?;
-    check_schemas(&chart, &values)?;
     Ok(Prepared {
         chart,
         values,
         warnings,
         values_files,
     })
+}
+
+/// Loads the chart, processes its dependencies, layers and coalesces the values, and checks
+/// them against the charts' values.schema.json files.
+pub fn prepare(
+    path: &std::path::Path,
+    options: &ValuesOptions,
+    limits: Limits,
+    kube: &semver::Version,
+) -> Result<Prepared> {
+    let prepared = prepare_unchecked(path, options, limits, kube)?;
+    check_schemas(&prepared.chart, &prepared.values)?;
+    Ok(prepared)
 }
 
 /// Checks each chart's values.schema.json against the values it sees.
@@ -123,24 +136,23 @@ enum SchemaWork {
     Compiled(Result<validate::Prepared>),
 }
 
-/// Loads, layers and renders (coalescing warnings go to stderr); for a validated render the
-/// schemas load on the other core meanwhile.
+/// Loads, layers and renders (coalescing warnings go to stderr). The values are checked against
+/// the charts' values.schema.json files while the chart renders (an error there wins), and for
+/// a validated render the Kubernetes schemas load meanwhile too.
 pub fn render(settings: Settings) -> Result<Release> {
-    let prepared = prepare(
+    let prepared = prepare_unchecked(
         &settings.chart,
         &settings.values,
         settings.limits,
         &settings.kube_version,
     )?;
-    print_warnings(&prepared.warnings);
     let release_name = settings
         .release_name
         .clone()
         .unwrap_or_else(|| prepared.chart.name().to_string());
-    check_release_name(&release_name, settings.release_name.is_none())?;
     let options = RenderOptions {
         release: render::Release {
-            name: release_name,
+            name: release_name.clone(),
             namespace: settings.namespace.clone(),
         },
         capabilities: Capabilities {
@@ -149,12 +161,21 @@ pub fn render(settings: Settings) -> Result<Release> {
         },
     };
     let render = || {
-        render::render(
-            &prepared.chart,
-            &prepared.values,
-            &options,
-            manifest::split_file,
-        )
+        let (checked, files) = rayon::join(
+            || check_schemas(&prepared.chart, &prepared.values),
+            || {
+                render::render(
+                    &prepared.chart,
+                    &prepared.values,
+                    &options,
+                    manifest::split_file,
+                )
+            },
+        );
+        checked?;
+        print_warnings(&prepared.warnings);
+        check_release_name(&release_name, settings.release_name.is_none())?;
+        files
     };
     let (files, schemas) = if settings.validate {
         let (files, loaded) = rayon::join(render, || {

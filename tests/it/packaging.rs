@@ -78,7 +78,10 @@ fn the_root_chart_packages_reproducibly() {
     ];
     for name in &names {
         let first = name.split('/').nth(1).unwrap_or_default();
-        assert!(chart_parts.contains(&first), "{name} is not part of the chart");
+        assert!(
+            chart_parts.contains(&first),
+            "{name} is not part of the chart"
+        );
     }
     let mut sorted = names[1..].to_vec();
     sorted.sort();
