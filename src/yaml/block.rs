@@ -346,6 +346,18 @@ fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     Some((key, rest))
 }
 
+/// The bytes of the usual key: ASCII letters and digits, `-`, `_`, `.` and `/`.
+const KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/');
+        b += 1;
+    }
+    table
+};
+
 fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let bytes = content.as_bytes();
     if matches!(bytes.first(), Some(b'"' | b'\'')) {
@@ -363,9 +375,7 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     // The usual key (`name`, `app.kubernetes.io/name`) is a string whatever YAML's rules say
     // about scalars that start with digits or indicators: found in one pass.
     let simple_end = if bytes.first().is_some_and(u8::is_ascii_alphabetic) {
-        bytes
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/')))
+        bytes.iter().position(|&b| !KEY_BYTES[usize::from(b)])
     } else {
         None
     };
@@ -374,10 +384,12 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
         && bytes.get(end + 1).is_none_or(|&b| b == b' ')
     {
         let key = &content[..end];
-        if !matches!(
-            key,
-            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-        ) {
+        let typed = matches!(end, 4 | 5)
+            && matches!(
+                key,
+                "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+            );
+        if !typed {
             return Some((Cow::Borrowed(key), &content[end + 1..]));
         }
     }
