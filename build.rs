@@ -1,7 +1,7 @@
 //! Prepares the bundled Kubernetes schemas at build time, so that a run looks a kind up instead
 //! of decompressing and splitting a bundle: each `schemas/kubernetes/v1.<minor>.json.gz` becomes
-//! one text holding every kind's schema and every definition as compact JSON, with sorted
-//! indexes of where each one starts and ends (`$OUT_DIR/schemas.rs` names them all).
+//! one text holding every kind's name and schema and every definition's, as compact JSON, with
+//! sorted indexes of where each one starts and ends (`$OUT_DIR/schemas.rs` names them all).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,10 +57,14 @@ fn main() {
         let mut joined = String::new();
         let mut index = |entries: &BTreeMap<String, String>| {
             let mut rows = String::new();
+            // Offsets only (the name first, then the schema): a table of numbers needs no
+            // relocation when the binary loads, as a table of string pointers would.
             for (name, schema) in entries {
+                let name_start = joined.len();
+                joined.push_str(name);
                 let start = joined.len();
                 joined.push_str(schema);
-                writeln!(rows, "        ({name:?}, {start}, {}),", joined.len()).unwrap();
+                writeln!(rows, "        [{name_start}, {start}, {}],", joined.len()).unwrap();
             }
             rows
         };

@@ -77,8 +77,11 @@ pub(super) struct Bundle {
     text: &'static str,
     /// The definitions' `$schema` (their JSON Schema draft).
     draft: Option<&'static str>,
-    kinds: &'static [(&'static str, usize, usize)],
-    definitions: &'static [(&'static str, usize, usize)],
+    /// Where each kind's key and then its schema start, and where the schema ends, sorted by
+    /// key.
+    kinds: &'static [[u32; 3]],
+    /// The same for the definitions, by name.
+    definitions: &'static [[u32; 3]],
 }
 
 impl Bundle {
@@ -90,10 +93,14 @@ impl Bundle {
         self.find(self.definitions, name)
     }
 
-    fn find(&self, index: &[(&str, usize, usize)], name: &str) -> Option<&'static str> {
-        let i = index.binary_search_by(|(n, _, _)| (*n).cmp(name)).ok()?;
-        let (_, start, end) = index[i];
-        self.text.get(start..end)
+    fn find(&self, index: &[[u32; 3]], name: &str) -> Option<&'static str> {
+        let text = self.text;
+        let span = |from: u32, to: u32| text.get(from as usize..to as usize).unwrap_or_default();
+        let i = index
+            .binary_search_by(|&[n, start, _]| span(n, start).cmp(name))
+            .ok()?;
+        let [_, start, end] = index[i];
+        Some(span(start, end))
     }
 }
 
