@@ -325,10 +325,10 @@ pub struct Prepared {
 
 /// The schemas of a Kubernetes version (and `schema_dir`), loaded with nothing compiled: work
 /// that can start while the chart renders.
-pub struct Loaded(schemas::Schemas);
+pub(crate) struct Loaded(schemas::Schemas);
 
 /// Loads the schemas for `kube_version` (and `schema_dir`).
-pub fn load(
+pub(crate) fn load(
     kube_version: &semver::Version,
     schema_dir: Option<&std::path::Path>,
 ) -> crate::Result<Loaded> {
@@ -337,7 +337,7 @@ pub fn load(
 
 impl Loaded {
     /// Compiles the kinds `keys` (lower-case `apiversion/kind`).
-    pub fn compile(self, keys: &[String]) -> crate::Result<Prepared> {
+    pub(crate) fn compile(self, keys: &[String]) -> crate::Result<Prepared> {
         let compiled = self.0.compile(keys)?;
         Ok(Prepared {
             schemas: self.0,

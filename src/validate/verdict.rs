@@ -74,7 +74,7 @@ const TYPE_OBJECT: u8 = 64;
 
 /// The compiled schemas of some kinds, sharing their definitions.
 #[derive(Default)]
-pub struct Program {
+pub(crate) struct Program {
     nodes: Vec<Node>,
     /// Definitions compiled so far, by name (`None` while being compiled or when declined).
     definitions: HashMap<String, Option<usize>>,
@@ -83,7 +83,7 @@ pub struct Program {
 impl Program {
     /// Compiles a kind's `schema`; `definition` gives the definition of a name (what
     /// `#/$defs/<name>` points to). `None` when the schema is outside what a program holds.
-    pub fn add_kind(
+    pub(crate) fn add_kind(
         &mut self,
         schema: &Json,
         definition: &dyn Fn(&str) -> Option<Json>,
@@ -207,7 +207,7 @@ impl Program {
     }
 
     /// Whether `value` is certainly valid against the kind compiled at `root`.
-    pub fn valid(&self, root: usize, value: &Value<'_>) -> bool {
+    pub(crate) fn valid(&self, root: usize, value: &Value<'_>) -> bool {
         self.check(root, value, 0)
     }
 
@@ -224,30 +224,10 @@ impl Program {
                 _ => return false,
             }
         }
-        if let Value::Object(map) = value {
-            if !node.required.iter().all(|name| map.contains_key(name)) {
-                return false;
-            }
-            let constrained =
-                !node.properties.is_empty() || !matches!(node.additional, Additional::Any);
-            if constrained {
-                for (name, member) in map.iter() {
-                    let own = node
-                        .properties
-                        .binary_search_by(|(p, _)| by_length(p, name))
-                        .ok()
-                        .map(|i| node.properties[i].1);
-                    let fits = match (own, node.additional) {
-                        (Some(sub), _) => self.check(sub, member, 0),
-                        (None, Additional::Any) => true,
-                        (None, Additional::None) => false,
-                        (None, Additional::Schema(sub)) => self.check(sub, member, 0),
-                    };
-                    if !fits {
-                        return false;
-                    }
-                }
-            }
+        if let Value::Object(map) = value
+            && !self.check_object(node, map)
+        {
+            return false;
         }
         if let (Some(items), Value::Array(elements)) = (node.items, value)
             && !elements.iter().all(|e| self.check(items, e, 0))
@@ -269,6 +249,30 @@ impl Program {
             Some(target) => self.check(target, value, refs + 1),
             None => true,
         }
+    }
+}
+
+impl Program {
+    /// `required`, `properties` and `additionalProperties` on a mapping.
+    fn check_object(&self, node: &Node, map: &crate::yaml::tree::Map<'_>) -> bool {
+        if !node.required.iter().all(|name| map.contains_key(name)) {
+            return false;
+        }
+        if node.properties.is_empty() && matches!(node.additional, Additional::Any) {
+            return true;
+        }
+        map.iter().all(|(name, member)| {
+            let own = node
+                .properties
+                .binary_search_by(|(p, _)| by_length(p, name))
+                .ok()
+                .map(|i| node.properties[i].1);
+            match (own, node.additional) {
+                (Some(sub), _) | (None, Additional::Schema(sub)) => self.check(sub, member, 0),
+                (None, Additional::Any) => true,
+                (None, Additional::None) => false,
+            }
+        })
     }
 }
 
