@@ -15,6 +15,7 @@ pub(crate) mod fs;
 pub mod fuzzing;
 pub mod memory;
 pub mod oci;
+pub mod output;
 pub mod release;
 pub mod render;
 pub mod validate;

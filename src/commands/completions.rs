@@ -39,6 +39,6 @@ pub fn man() -> Result<u8> {
             .render(&mut out)
             .map_err(|e| Error::input(format!("cannot write the man page: {e}")))?;
     }
-    print!("{}", String::from_utf8_lossy(&out));
+    crate::out!("{}", String::from_utf8_lossy(&out));
     Ok(0)
 }

@@ -80,14 +80,19 @@ pub fn run(args: &DependencyArgs) -> Result<u8> {
                 width(|s| &s.version, "VERSION"),
                 width(|s| &s.repository, "REPOSITORY"),
             );
-            println!(
+            crate::outln!(
                 "{:n$}  {:v$}  {:r$}  STATUS",
-                "NAME", "VERSION", "REPOSITORY"
+                "NAME",
+                "VERSION",
+                "REPOSITORY"
             );
             for row in &rows {
-                println!(
+                crate::outln!(
                     "{:n$}  {:v$}  {:r$}  {}",
-                    row.name, row.version, row.repository, row.status
+                    row.name,
+                    row.version,
+                    row.repository,
+                    row.status
                 );
             }
             Ok(0)

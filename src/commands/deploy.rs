@@ -103,15 +103,15 @@ pub fn scale(args: &ScaleArgs) -> Result<u8> {
             .expect("clap requires --players without --trace");
         let since = args.since.unwrap_or(u64::MAX);
         let decision = config.compute_desired_replicas(players, replicas, since);
-        println!("{}", describe(decision, replicas));
-        println!("  why: {}", config.explain(players, replicas, since));
+        crate::outln!("{}", describe(decision, replicas));
+        crate::outln!("  why: {}", config.explain(players, replicas, since));
         return Ok(0);
     };
     let rows = read_trace(trace)?;
     let mut replicas = replicas;
     let mut last_scale: Option<u64> = None;
     let mut timeline = Vec::new();
-    println!("{:>8} {:>8} {:>9}  decision", "time", "players", "replicas");
+    crate::outln!("{:>8} {:>8} {:>9}  decision", "time", "players", "replicas");
     for (time, players) in rows {
         let since = last_scale.map_or(u64::MAX, |t| time - t);
         let decision = config.compute_desired_replicas(players, replicas, since);
@@ -122,7 +122,7 @@ pub fn scale(args: &ScaleArgs) -> Result<u8> {
             replicas = target_replicas;
             last_scale = Some(time);
         }
-        println!(
+        crate::outln!(
             "{time:>8} {players:>8} {replicas:>9}  {}",
             describe(decision, before)
         );
@@ -252,10 +252,10 @@ pub fn route(args: &RouteArgs) -> Result<u8> {
         region.healthy = false;
     }
     match config.route_player(&args.region)? {
-        RoutingDecision::Primary { region } => println!("Primary {{ region: {region} }}"),
+        RoutingDecision::Primary { region } => crate::outln!("Primary {{ region: {region} }}"),
         RoutingDecision::Failover { region, reason } => {
-            println!("Failover {{ region: {region} }}");
-            println!("  why: {reason}");
+            crate::outln!("Failover {{ region: {region} }}");
+            crate::outln!("  why: {reason}");
         }
     }
     Ok(0)

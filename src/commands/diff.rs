@@ -102,7 +102,7 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
     }
     let report = compare(&from, &to);
     match args.output {
-        Output::Json => println!(
+        Output::Json => crate::outln!(
             "{}",
             serde_json::to_string_pretty(&json_report(&report)).expect("JSON values serialize")
         ),
@@ -114,7 +114,7 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            print!("{}", text_report(&report, color));
+            crate::out!("{}", text_report(&report, color));
         }
     }
     Ok(if report.is_empty() { 0 } else { 1 })

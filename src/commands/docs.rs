@@ -32,7 +32,7 @@ pub fn run(args: &DocsArgs) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| args.chart.join("docs/values.md"));
     if output == Path::new("-") {
-        print!("{text}");
+        crate::out!("{text}");
         return Ok(0);
     }
     crate::fs::write_path(&output, text.as_bytes(), crate::fs::SHARED)?;

@@ -47,6 +47,6 @@ pub fn run(args: &LintArgs) -> Result<u8> {
         Format::Json => report::json(&findings) + "\n",
         Format::Sarif => report::sarif(&findings) + "\n",
     };
-    print!("{printed}");
+    crate::out!("{printed}");
     Ok(u8::from(report::failing(&findings)))
 }

@@ -116,8 +116,8 @@ pub fn push(args: &PushArgs) -> Result<u8> {
     }
     client.push_blob(repository, &chart.config, &oci::digest(&chart.config))?;
     client.push_manifest(repository, &tag, &manifest)?;
-    println!("Pushed: {}/{}:{tag}", reference.host, repository);
-    println!("Digest: {}", oci::digest(&manifest));
+    crate::outln!("Pushed: {}/{}:{tag}", reference.host, repository);
+    crate::outln!("Digest: {}", oci::digest(&manifest));
     Ok(0)
 }
 
@@ -154,12 +154,12 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
             crate::fs::SHARED,
         )?;
     }
-    println!(
+    crate::outln!(
         "Pulled: {}:{}",
         reference.display(),
         oci::tag_of(&metadata.version)
     );
-    println!("Digest: {manifest_digest}");
+    crate::outln!("Digest: {manifest_digest}");
     Ok(0)
 }
 
@@ -202,7 +202,7 @@ pub fn registry(args: &RegistryArgs) -> Result<u8> {
             client.ping()?;
             let path = credentials::config_path(login.tls.registry_config.as_deref());
             credentials::store(&path, &login.host, &credentials)?;
-            println!("Login Succeeded");
+            crate::outln!("Login Succeeded");
             Ok(0)
         }
         RegistryCommand::Logout(logout) => {
@@ -214,7 +214,7 @@ pub fn registry(args: &RegistryArgs) -> Result<u8> {
                     path.display()
                 )));
             }
-            println!("Removing login credentials for {}", logout.host);
+            crate::outln!("Removing login credentials for {}", logout.host);
             Ok(0)
         }
     }

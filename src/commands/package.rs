@@ -58,7 +58,7 @@ pub fn run(args: &PackageArgs) -> Result<u8> {
         &packaged.bytes,
         crate::fs::SHARED,
     )?;
-    println!(
+    crate::outln!(
         "Successfully packaged chart and saved it to: {}",
         path.display()
     );

@@ -87,9 +87,9 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
                 .join("\n---\n")
         }
     };
-    print!("{out}");
+    crate::out!("{out}");
     if !out.is_empty() && !out.ends_with('\n') {
-        println!();
+        crate::outln!();
     }
     Ok(0)
 }

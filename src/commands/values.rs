@@ -31,7 +31,7 @@ pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
     let Some(key) = &args.explain else {
         let text = to_yaml(&Value::Map(prepared.values).to_template())
             .map_err(|e| Error::input(format!("cannot print the values: {e}")))?;
-        println!("{text}");
+        crate::outln!("{text}");
         return Ok(0);
     };
     let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &options);
@@ -60,6 +60,6 @@ fn explain(provenance: &Provenance, key: &str) {
     let origins = provenance.origins(key);
     for (i, origin) in origins.iter().enumerate() {
         let marker = if i + 1 == origins.len() { "=>" } else { "  " };
-        println!("{marker} {}: {key} = {}", origin.place, origin.value);
+        crate::outln!("{marker} {}: {key} = {}", origin.place, origin.value);
     }
 }

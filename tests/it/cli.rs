@@ -84,3 +84,38 @@ fn docs_values_md_is_current() {
         assert!(fresh.contains(key), "{key} is missing");
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    // `aether-chart values | head -1`: the reader is gone before the output is written.
+    let commands: [&[&str]; 5] = [
+        &["values", ".", "-f", "values/prod.yaml"],
+        &["show", "values", "."],
+        &["lint", ".", "-f", "values/prod.yaml"],
+        &[
+            "diff",
+            "--from",
+            "values/staging.yaml",
+            "--to",
+            "values/prod.yaml",
+            "--output",
+            "json",
+        ],
+        &["docs", ".", "--output", "-"],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(repo_root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
