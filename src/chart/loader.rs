@@ -97,12 +97,7 @@ pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
     let mut budget = Budget::new(limits);
     if meta.is_dir() {
         let files = walk_dir(path, &mut budget, false)?;
-        let origin = if path == Path::new(".") {
-            String::new()
-        } else {
-            format!("{}/", path.display())
-        };
-        from_files(files, origin, &mut budget, 0)
+        from_files(files, origin_of(path), &mut budget, 0)
     } else {
         let bytes = fs::read_user_file(path, "the chart", archive_limit(limits))?;
         from_archive(&bytes, &format!("{}:", path.display()), &mut budget, 0)
@@ -132,6 +127,11 @@ pub fn load_archive(bytes: &[u8], label: &str, limits: Limits) -> Result<Chart> 
 /// `root`; `raw` keeps the bytes as they are (no byte-order mark removed).
 fn walk_dir(root: &Path, budget: &mut Budget, raw: bool) -> Result<Vec<File>> {
     let dir = ChartDir::open(root)?;
+    // A folder that is no chart says so before anything below it is read (a home folder or
+    // `/` would otherwise be walked first).
+    if !matches!(dir.kind("Chart.yaml")?, Some(crate::fs::Kind::File(_))) {
+        return Err(missing_chart_yaml(&origin_of(root)));
+    }
     let rules = match dir.read(HELMIGNORE, budget.limits.per_file)? {
         Some(bytes) => Rules::parse(&String::from_utf8_lossy(&bytes)).map_err(Error::input)?,
         None => Rules::defaults(),
@@ -340,6 +340,21 @@ fn entry_name(raw: &str) -> std::result::Result<String, String> {
     Ok(clean.join("/"))
 }
 
+/// How messages name a chart folder's files: nothing for `.`, else the folder and a slash.
+fn origin_of(path: &Path) -> String {
+    if path == Path::new(".") {
+        String::new()
+    } else {
+        format!("{}/", path.display())
+    }
+}
+
+fn missing_chart_yaml(origin: &str) -> Error {
+    Error::input(format!(
+        "`{origin}Chart.yaml` is missing; a chart needs a Chart.yaml with apiVersion: v2, name and version"
+    ))
+}
+
 /// Sorts loaded files into a chart (Helm's `LoadFiles`).
 fn from_files(
     files: Vec<File>,
@@ -347,11 +362,10 @@ fn from_files(
     budget: &mut Budget,
     nesting: usize,
 ) -> Result<Chart> {
-    let chart_yaml = files.iter().find(|f| f.name == "Chart.yaml").ok_or_else(|| {
-        Error::input(format!(
-            "`{origin}Chart.yaml` is missing; a chart needs a Chart.yaml with apiVersion: v2, name and version"
-        ))
-    })?;
+    let chart_yaml = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| missing_chart_yaml(&origin))?;
     let metadata = Metadata::parse(&chart_yaml.data, &format!("{origin}Chart.yaml"))?;
     let mut chart = Chart {
         metadata,

@@ -119,3 +119,22 @@ fn a_closed_pipe_ends_every_printing_command_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_folder_that_is_no_chart_says_so_before_reading_it() {
+    // Run where there is no Chart.yaml, above files a chart could never hold: the missing
+    // Chart.yaml is the error, not whatever the walk meets first.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.bin"), vec![0u8; 6 << 20]).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("sub/outside")).unwrap();
+    for command in ["template", "lint", "values", "package"] {
+        let run = aether(dir.path(), &[command, "."]);
+        assert_eq!(run.code, 2, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("`Chart.yaml` is missing"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
