@@ -224,8 +224,8 @@ fn schema_type(schemas: &[(String, serde_json::Value)], key: &str) -> Option<Str
 enum Scope {
     /// The comment lines right above its line, or a comment at the end of the line.
     Own,
-    /// The comment of the group of keys it belongs to (siblings right above it), else of its
-    /// parent key, and so on up.
+    /// The comment of its parent key, else of the parent's parent, and so on up (a comment
+    /// above a key never describes the keys after it at the same level).
     Inherited,
 }
 
@@ -246,22 +246,7 @@ fn comment_at(place: &str, texts: &BTreeMap<String, String>, scope: Scope) -> Op
     let indent = |l: &str| l.len() - l.trim_start().len();
     let mut current = index;
     loop {
-        // Siblings right above (same indentation, no blank line between): the group's comment.
         let level = indent(lines[current]);
-        let mut at = current;
-        while at > 0 {
-            let previous = lines[at - 1];
-            if previous.trim().is_empty() || indent(previous) < level {
-                break;
-            }
-            if indent(previous) == level
-                && !previous.trim_start().starts_with('#')
-                && let Some(text) = above(&lines, at - 1)
-            {
-                return Some(text);
-            }
-            at -= 1;
-        }
         // Up to the parent key.
         let parent = (0..current).rev().find(|&i| {
             let l = lines[i];

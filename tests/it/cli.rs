@@ -138,3 +138,42 @@ fn a_folder_that_is_no_chart_says_so_before_reading_it() {
         );
     }
 }
+
+#[test]
+fn docs_attach_a_comment_only_to_the_key_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "# Number of pods\nreplicas: 3\nother: x\n# The image\nimage:\n  tag: \"1\"\n  pull: Always # When to pull\n",
+    )
+    .unwrap();
+    let run = ok(aether(dir.path(), &["docs", ".", "--output", "-"]));
+    let row = |key: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` |")))
+            .unwrap_or_else(|| panic!("no row for {key}: {}", run.stdout))
+            .to_string()
+    };
+    assert!(
+        row("replicas").ends_with("| Number of pods |"),
+        "{}",
+        row("replicas")
+    );
+    assert!(row("other").ends_with("|  |"), "{}", row("other"));
+    assert!(
+        row("image.tag").ends_with("| The image |"),
+        "{}",
+        row("image.tag")
+    );
+    assert!(
+        row("image.pull").ends_with("| When to pull |"),
+        "{}",
+        row("image.pull")
+    );
+}
