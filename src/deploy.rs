@@ -1,7 +1,7 @@
 //! The aether-deploy engines, from the same values the world-server templates render: the
-//! player-count scaling decision (seed 001's algorithm) and the region router.
+//! player-count scaling decision (its load-ratio algorithm) and the region router.
 //!
-//! Seed 000's threshold model is superseded by seed 001's load-ratio algorithm, which is the one
+//! aether-deploy's earlier CPU-threshold model is superseded by its load-ratio algorithm, which is the one
 //! implemented here. What the rendered HPA does differently is stated in docs/deployment-k8s.md.
 
 use crate::error::{Error, Result};
@@ -26,7 +26,7 @@ pub enum ScalingDecision {
 }
 
 impl ScalingConfig {
-    /// Seed 001's algorithm: load = players / replicas; above the target and past the scale-up
+    /// aether-deploy's load-ratio algorithm: load = players / replicas; above the target and past the scale-up
     /// cooldown, scale up to ceil(players / target); below half the target and past the
     /// scale-down cooldown, scale down to max(ceil(players / target), min); otherwise hold.
     /// Every result is clamped to [min, max], so a replica count outside the bounds is brought

@@ -13,7 +13,7 @@ const CUSTOM_KINDS: [&str; 3] = ["ExternalSecret", "HTTPRoute", "ServiceMonitor"
 
 /// The Checkov skips the chart may carry: (check, kind, name prefix, why it is accepted).
 const ALLOWED_SKIPS: [(&str, &str, &str); 7] = [
-    // Aether's processes read their secrets from the environment (Feature 24).
+    // Aether's processes read their secrets from the environment (aether-deploy's configuration contract).
     ("CKV_K8S_35", "Deployment", "aether-api"),
     ("CKV_K8S_35", "Deployment", "aether-scheduler"),
     ("CKV_K8S_35", "Job", "aether-migrate-"),
