@@ -42,18 +42,9 @@ fn main() {
             .expect("a gzipped bundle");
         let bundle: serde_json::Value = serde_json::from_str(&text).expect("a JSON bundle");
         let definitions = &bundle["definitions"];
-        let kinds: BTreeMap<String, String> = bundle["kinds"]
-            .as_object()
-            .expect("kinds")
-            .iter()
-            .map(|(key, schema)| (key.to_lowercase(), schema.to_string()))
-            .collect();
-        let defs: BTreeMap<String, String> = definitions["$defs"]
-            .as_object()
-            .expect("definitions")
-            .iter()
-            .map(|(name, schema)| (name.clone(), schema.to_string()))
-            .collect();
+        // Kinds are looked up by lower-case key, definitions by their name as it is.
+        let kinds = compact(&bundle["kinds"], str::to_lowercase);
+        let defs = compact(&definitions["$defs"], str::to_string);
         let mut joined = String::new();
         let mut index = |entries: &BTreeMap<String, String>| {
             let mut rows = String::new();
@@ -84,4 +75,14 @@ fn main() {
     }
     code.push_str("];\n");
     std::fs::write(out.join("schemas.rs"), code).expect("OUT_DIR is writable");
+}
+
+/// The members of a JSON object as compact JSON text, sorted by `name` of their key.
+fn compact(object: &serde_json::Value, name: fn(&str) -> String) -> BTreeMap<String, String> {
+    object
+        .as_object()
+        .expect("a bundle's kinds and definitions are objects")
+        .iter()
+        .map(|(key, schema)| (name(key), schema.to_string()))
+        .collect()
 }

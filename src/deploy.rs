@@ -1,8 +1,9 @@
 //! The aether-deploy engines, from the same values the world-server templates render: the
 //! player-count scaling decision (its load-ratio algorithm) and the region router.
 //!
-//! aether-deploy's earlier CPU-threshold model is superseded by its load-ratio algorithm, which is the one
-//! implemented here. What the rendered HPA does differently is stated in docs/deployment-k8s.md.
+//! aether-deploy's earlier CPU-threshold model is superseded by its load-ratio algorithm, which
+//! is the one implemented here. What the rendered HPA does differently is stated in
+//! docs/deployment-k8s.md.
 
 use crate::error::{Error, Result};
 use crate::values::{Map, Value};
@@ -26,9 +27,9 @@ pub enum ScalingDecision {
 }
 
 impl ScalingConfig {
-    /// aether-deploy's load-ratio algorithm: load = players / replicas; above the target and past the scale-up
-    /// cooldown, scale up to ceil(players / target); below half the target and past the
-    /// scale-down cooldown, scale down to max(ceil(players / target), min); otherwise hold.
+    /// aether-deploy's load-ratio algorithm: load = players / replicas; above the target and past
+    /// the scale-up cooldown, scale up to ceil(players / target); below half the target and past
+    /// the scale-down cooldown, scale down to max(ceil(players / target), min); otherwise hold.
     /// Every result is clamped to [min, max], so a replica count outside the bounds is brought
     /// back inside; a decision that would not change the count is Hold.
     pub fn compute_desired_replicas(

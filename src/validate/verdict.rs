@@ -76,7 +76,7 @@ const TYPE_OBJECT: u8 = 64;
 #[derive(Default)]
 pub(crate) struct Program {
     nodes: Vec<Node>,
-    /// Definitions compiled so far, by name (`None` while being compiled or when declined).
+    /// Definitions compiled so far, by name (`None` for one the program declined).
     definitions: HashMap<String, Option<usize>>,
 }
 
@@ -119,22 +119,8 @@ impl Program {
         for (keyword, value) in map {
             match keyword.as_str() {
                 "type" => node.types = Some(types(value)?),
-                "enum" => {
-                    let options = value.as_array()?;
-                    node.enumeration = Some(
-                        options
-                            .iter()
-                            .map(|o| o.as_str().map(str::to_string))
-                            .collect::<Option<_>>()?,
-                    );
-                }
-                "required" => {
-                    node.required = value
-                        .as_array()?
-                        .iter()
-                        .map(|o| o.as_str().map(str::to_string))
-                        .collect::<Option<_>>()?;
-                }
+                "enum" => node.enumeration = Some(strings(value)?),
+                "required" => node.required = strings(value)?,
                 "properties" => {
                     let mut properties = Vec::new();
                     for (name, sub) in value.as_object()? {
@@ -250,9 +236,7 @@ impl Program {
             None => true,
         }
     }
-}
 
-impl Program {
     /// `required`, `properties` and `additionalProperties` on a mapping.
     fn check_object(&self, node: &Node, map: &crate::yaml::tree::Map<'_>) -> bool {
         if !node.required.iter().all(|name| map.contains_key(name)) {
@@ -274,6 +258,15 @@ impl Program {
             }
         })
     }
+}
+
+/// A list of strings (`enum`'s options, `required`'s names).
+fn strings(value: &Json) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|o| o.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The type set of a `type` keyword: a name or a list of names.
