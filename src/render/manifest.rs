@@ -15,6 +15,7 @@ use super::engine::Rendered;
 use crate::error::{Error, Result};
 use crate::validate::doc::At;
 use crate::yaml::block;
+use crate::yaml::full::{self, Unreadable};
 use crate::yaml::tree::Value;
 
 /// Helm's install order by kind (pkg/release/v1/util/kind_sorter.go); other kinds come after,
@@ -371,8 +372,7 @@ fn describe(value: &Value<'_>) -> String {
     }
 }
 
-/// The document as the full YAML parser reads it, into `arena`: keys that are not strings
-/// become strings, as the YAML-to-JSON conversion of kubectl's clients does.
+/// The document as the full reader reads it (the tree Kubernetes clients build), into `arena`.
 fn full_parse<'a>(doc: &Document<'a>, arena: &'a Bump) -> std::result::Result<Value<'a>, Problem> {
     let text = doc.text();
     if let Err(line) = crate::yaml::guard::check_flow_nesting(text) {
@@ -383,51 +383,20 @@ fn full_parse<'a>(doc: &Document<'a>, arena: &'a Bump) -> std::result::Result<Va
         )
         .into());
     }
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| match forbidden(doc) {
-        Some(problem) => problem,
-        None => Problem::from(yaml_problem(doc, &e)),
-    })?;
-    Ok(Value::from_json(&to_json(yaml), arena))
-}
-
-/// A YAML value as JSON: scalar keys written out as strings, tags dropped, and numbers JSON
-/// cannot hold (`.inf`, `.nan`) as null.
-fn to_json(yaml: serde_yaml::Value) -> serde_json::Value {
-    use serde_yaml::Value as Yaml;
-    match yaml {
-        Yaml::Null => serde_json::Value::Null,
-        Yaml::Bool(b) => serde_json::Value::Bool(b),
-        Yaml::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into()
-            } else if let Some(u) = n.as_u64() {
-                u.into()
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
-            }
+    match full::read(text) {
+        Ok(json) => Ok(Value::from_json(&json, arena)),
+        Err(Unreadable::Yaml(e)) => Err(match forbidden(doc) {
+            Some(problem) => problem,
+            None => Problem::from(yaml_problem(doc, &e)),
+        }),
+        Err(Unreadable::NotJson(line, problem)) => {
+            let line = line + doc.line - 1;
+            Err(Problem::from(format!(
+                "`{}`: line {line} of the rendered output: {problem}\n      {line} | {}",
+                doc.rendered.file,
+                rendered_line(doc, line)
+            )))
         }
-        Yaml::String(s) => serde_json::Value::String(s),
-        Yaml::Sequence(items) => items.into_iter().map(to_json).collect(),
-        Yaml::Mapping(map) => serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (key_text(k), to_json(v)))
-                .collect(),
-        ),
-        Yaml::Tagged(tagged) => to_json(tagged.value),
-    }
-}
-
-/// A mapping key as the text JSON needs.
-fn key_text(key: serde_yaml::Value) -> String {
-    match key {
-        serde_yaml::Value::String(s) => s,
-        serde_yaml::Value::Tagged(tagged) => key_text(tagged.value),
-        other => match to_json(other) {
-            serde_json::Value::String(s) => s,
-            json => json.to_string(),
-        },
     }
 }
 
@@ -458,19 +427,22 @@ fn yaml_problem(doc: &Document<'_>, err: &serde_yaml::Error) -> String {
     let (line, column) = err
         .location()
         .map_or((doc.line, 0), |l| (l.line() + doc.line - 1, l.column()));
-    let shown = doc
-        .rendered
-        .text
-        .lines()
-        .nth(line.saturating_sub(1))
-        .unwrap_or("")
-        .trim_end();
-    let shown = crate::error::shorten(shown, crate::yaml::parse::MAX_QUOTED);
+    let shown = rendered_line(doc, line);
     format!(
         "`{}`: line {line}, column {column} of the rendered output is not valid YAML: {problem}; \
          check the template's indentation and quoting\n      {line} | {shown}",
         doc.rendered.file
     )
+}
+
+/// Line `line` of the template's rendered output, shortened, to show under a message.
+fn rendered_line(doc: &Document<'_>, line: usize) -> String {
+    let shown = doc.rendered.text.lines().nth(line.saturating_sub(1));
+    crate::error::shorten(
+        shown.unwrap_or("").trim_end(),
+        crate::yaml::parse::MAX_QUOTED,
+    )
+    .into()
 }
 
 fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String> {

@@ -4,17 +4,17 @@
 //! Parsing every rendered document with the full YAML parser costs more than rendering it, so
 //! [`parse`] reads a strict subset itself: block maps and sequences indented with spaces, plain
 //! and quoted scalars on one line, literal and folded block scalars, one-line flow collections of
-//! scalars, and comments. Scalars get the types serde_yaml gives them. For anything outside the
-//! subset, or anything it is unsure of (anchors, tags, multi-line plain or quoted scalars,
-//! duplicate keys, odd indentation), it answers `None` and the caller uses serde_yaml. A test
+//! scalars, and comments. Plain scalars are typed as Kubernetes clients type them (YAML 1.1, see
+//! [`kube`]). For anything outside the subset, or anything it is unsure of (anchors, tags,
+//! multi-line plain or quoted scalars, duplicate keys, odd indentation, keys that are no
+//! strings), it answers `None` and the caller uses the [full reader](super::full). A test
 //! compares the two on thousands of mutated documents.
 
 use std::borrow::Cow;
 
 use bumpalo::Bump;
 
-use serde_json::Number;
-
+use super::kube;
 use super::tree::{Map, Value};
 
 /// How deeply collections may nest before the reader gives up.
@@ -384,11 +384,13 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
         && bytes.get(end + 1).is_none_or(|&b| b == b' ')
     {
         let key = &content[..end];
-        let typed = matches!(end, 4 | 5)
+        // `on`, `yes`, `n`, `null` and the like are no strings to Kubernetes clients.
+        let typed = end <= 5
             && matches!(
-                key,
-                "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-            );
+                bytes[0],
+                b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
+            )
+            && kube::resolve(key) != kube::Scalar::Str;
         if !typed {
             return Some((Cow::Borrowed(key), &content[end + 1..]));
         }
@@ -398,11 +400,8 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     if key.is_empty() || key.ends_with(' ') || !plain_start(key) || key.contains(" #") {
         return None;
     }
-    // Keys that YAML would type as something other than a string are outside the subset.
-    match plain_value(key)? {
-        Value::String(s) => Some((Cow::Borrowed(s), &content[colon + 1..])),
-        _ => None,
-    }
+    // Keys that are not strings to Kubernetes clients are outside the subset.
+    Some((Cow::Borrowed(plain_key(key)?), &content[colon + 1..]))
 }
 
 /// Whether a plain scalar may start this way (no indicator characters).
@@ -455,73 +454,20 @@ fn strip_comment(text: &str) -> Option<&str> {
     Some(text)
 }
 
-/// The value of a plain scalar, typed as serde_yaml types it.
+/// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]); `None`
+/// for what no manifest can carry (`.inf`), which the full reader reports.
 fn plain_value(text: &str) -> Option<Value<'_>> {
     if text.is_empty() || !plain_start(text) {
         return None;
     }
-    match text {
-        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    let first = text.as_bytes()[0];
-    if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
-        return number(text);
-    }
-    Some(Value::String(text))
+    kube::plain(text)
 }
 
-/// A scalar that starts like a number: an integer, a float, or a string, as serde_yaml decides.
-fn number(text: &str) -> Option<Value<'_>> {
-    let unsigned = text.strip_prefix('+').unwrap_or(text);
-    let radix = [("0x", 16), ("0o", 8), ("0b", 2)];
-    if let Some((digits, base)) = radix
-        .iter()
-        .find_map(|(p, b)| unsigned.strip_prefix(p).map(|d| (d, *b)))
-    {
-        if digits.starts_with(['+', '-']) {
-            return Some(Value::String(text));
-        }
-        return match u64::from_str_radix(digits, base) {
-            Ok(n) => Some(Value::Number(n.into())),
-            Err(_) => None,
-        };
-    }
-    if text.starts_with("-0x") || text.starts_with("-0o") || text.starts_with("-0b") {
-        return None;
-    }
-    let bare = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let leading_zero =
-        bare.len() > 1 && bare.starts_with('0') && bare[1..].bytes().all(|b| b.is_ascii_digit());
-    if leading_zero {
-        return Some(Value::String(text));
-    }
-    if let Ok(n) = unsigned.parse::<u64>()
-        && !unsigned.starts_with(['+', '-'])
-    {
-        return Some(Value::Number(n.into()));
-    }
-    if text.starts_with('-')
-        && let Ok(n) = text.parse::<i64>()
-    {
-        return Some(Value::Number(n.into()));
-    }
-    if bare.bytes().all(|b| b.is_ascii_digit()) {
-        return None; // too large for 64 bits: leave it to the full parser
-    }
-    if unsigned.starts_with(['+', '-']) && text.starts_with('+') {
-        return Some(Value::String(text));
-    }
-    if unsigned.trim_start_matches('-').starts_with('.')
-        && unsigned.to_ascii_lowercase().ends_with(['f', 'n'])
-    {
-        return None; // .inf, .nan and friends
-    }
-    match unsigned.parse::<f64>() {
-        Ok(f) if f.is_finite() => Number::from_f64(f).map(Value::Number),
-        _ => Some(Value::String(text)),
+/// A plain scalar as a mapping key: only one Kubernetes clients read as the same string.
+fn plain_key(text: &str) -> Option<&str> {
+    match plain_value(text)? {
+        Value::String(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -626,10 +572,10 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
             if colon > MAX_FAST_KEY {
                 return None;
             }
-            let key = match plain_value(rest[..colon].trim_end_matches(' '))? {
-                Value::String(s) if !s.contains([',', '{', '}', '[', ']']) => s,
-                _ => return None,
-            };
+            let key = plain_key(rest[..colon].trim_end_matches(' '))?;
+            if key.contains([',', '{', '}', '[', ']']) {
+                return None;
+            }
             let (value, after) = flow_item(
                 rest[colon + 2..].trim_start_matches(' '),
                 close,
@@ -703,11 +649,12 @@ fn fast_readable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use crate::yaml::full;
 
     /// Seeds: the shapes rendered manifests take.
     const SEEDS: &[&str] = &[
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n  annotations:\n    a/b: \"1\"\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"r/web:1.0@sha256:ab\"\n          args: [\"-c\", max_connections=200]\n          resources:\n            requests: {cpu: 250m, memory: 1Gi}\n          ports:\n          - containerPort: 8080\n            protocol: TCP\n",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c # comment\ndata:\n  script: |\n    #!/bin/sh\n    echo hi\n\n    exit 0\n  folded: >-\n    one\n    two\n\n    three\n  keep: |+\n    x\n\n  empty: ''\n  quote: 'it''s'\n  num: 0755\n  f: 1.5\n  e: 1e3\n  hex: 0x1F\n  neg: -12\n  t: True\n  n: ~\n  s: -x\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c # comment\ndata:\n  script: |\n    #!/bin/sh\n    echo hi\n\n    exit 0\n  folded: >-\n    one\n    two\n\n    three\n  keep: |+\n    x\n\n  empty: ''\n  quote: 'it''s'\n  num: 0755\n  f: 1.5\n  e: 1e3\n  hex: 0x1F\n  neg: -12\n  t: True\n  nil: ~\n  s: -x\n  mode: 0644\n  q: \"no\"\n  b: off\n",
         "apiVersion: v1\nkind: List\nitems:\n- a\n-\n  - b\n- key: v\n  other: [1, 2, {x: y}]\n- \"q\"\n",
         // Block scalars that run to the end of input, with no line break after them.
         "data:\n  a: |\n    x\n  b: >\n    y\n    z",
@@ -792,7 +739,7 @@ mod tests {
     ];
 
     #[test]
-    fn agrees_with_serde_yaml_on_mutations() {
+    fn agrees_with_the_full_reader_on_mutations() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut fast = 0;
         for round in 0..20_000 {
@@ -819,11 +766,12 @@ mod tests {
             let arena = bumpalo::Bump::new();
             if let Some(value) = parse(&text, &arena) {
                 fast += 1;
-                let full: Result<serde_json::Value, _> = serde_yaml::from_str(&text);
-                match full {
+                match full::read(&text) {
                     Ok(full) => assert_eq!(value.to_json(), full, "mutation {round}:\n{text}"),
                     Err(e) => {
-                        panic!("mutation {round}: accepted what serde_yaml refuses ({e}):\n{text}")
+                        panic!(
+                            "mutation {round}: accepted what the full reader refuses ({e:?}):\n{text}"
+                        )
                     }
                 }
             }
@@ -834,7 +782,7 @@ mod tests {
     #[test]
     fn reads_the_seeds() {
         for seed in SEEDS {
-            let full: serde_json::Value = serde_yaml::from_str(seed).unwrap();
+            let full = full::read(seed).unwrap();
             let arena = bumpalo::Bump::new();
             assert_eq!(
                 parse(seed, &arena).map(|v| v.to_json()),

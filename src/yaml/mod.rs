@@ -3,14 +3,20 @@
 //! - [`guard`]: the flow-nesting limit checked before any parser runs.
 //! - [`parse`]: serde_yaml behind one door, with its errors formatted.
 //! - [`block`]: the fast reader for the block YAML rendered manifests are written in, straight
-//!   into the [`tree`] every later step reads; anything outside its subset goes to serde_yaml.
+//!   into the [`tree`] every later step reads; anything outside its subset goes to [`full`].
+//! - [`full`]: the full reader of rendered manifests (serde_yaml judges the text, yaml-rust2's
+//!   events give the scalar styles).
+//! - [`kube`]: how Kubernetes clients type plain scalars (YAML 1.1, as go-yaml v2).
 //! - [`tree`]: JSON values whose strings borrow the text and whose collections live in arenas.
 //! - [`emit`]: `toyaml`'s writer and the quoting rules of printed scalars.
 //!
-//! Values files are YAML 1.2; rendered manifests are read the way serde_yaml reads them.
+//! Values files are YAML 1.2, as Helm reads them; rendered manifests are read the way
+//! Kubernetes clients read them, YAML 1.1.
 
 pub(crate) mod block;
 pub mod emit;
+pub(crate) mod full;
 pub(crate) mod guard;
+pub(crate) mod kube;
 pub(crate) mod parse;
 pub mod tree;
