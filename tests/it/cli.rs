@@ -177,3 +177,34 @@ fn docs_attach_a_comment_only_to_the_key_below_it() {
         row("image.pull")
     );
 }
+
+/// Kubernetes clients read rendered manifests as YAML 1.1, so the checks do: a values string
+/// `"on"` printed bare reaches the API server as `true`, which a replica count cannot be.
+#[test]
+fn a_bare_yaml11_boolean_is_judged_as_the_cluster_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("values.yaml"), "replicas: \"on\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("templates/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ values.replicas }}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n",
+    )
+    .unwrap();
+    let run = aether(dir.path(), &["template", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error[AC201 kubernetes-schema] Deployment/web")
+            && run.stderr.contains("spec.replicas: true is not of types"),
+        "{}",
+        run.stderr
+    );
+    // Quoted, or a number, it renders.
+    let run = aether(dir.path(), &["template", ".", "--set", "replicas=2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
