@@ -11,6 +11,7 @@ pub mod config;
 pub mod doc;
 mod invariants;
 mod practices;
+mod pruning;
 pub mod quantity;
 pub mod report;
 pub mod schemas;

@@ -288,7 +288,10 @@ impl Schemas {
             .map(|((quick, doc), key)| match quick {
                 Some(outcome) => outcome,
                 None => match compiled.validators.get(key.as_str()) {
-                    Some(v) => outcome(v, &doc.json),
+                    Some(v) => match self.extra.get(key.as_str()) {
+                        Some(schema) => custom_outcome(v, schema, &doc.json),
+                        None => outcome(v, &doc.json),
+                    },
                     None => Outcome::Unchecked,
                 },
             })
@@ -335,6 +338,20 @@ fn damaged(e: impl std::fmt::Display) -> Error {
 /// `apiversion/kind` in lower case, the key of a document's schema.
 fn key(doc: &Doc) -> String {
     format!("{}/{}", doc.api_version, doc.kind).to_lowercase()
+}
+
+/// The validation problems of a custom resource, judged as the API server judges it: after
+/// pruning the nulls its schema does not keep (see [`super::pruning`]).
+fn custom_outcome(validator: &Validator<Tree>, schema: &Value, json: &tree::Value) -> Outcome {
+    if validator.is_valid(json) {
+        return Outcome::Valid;
+    }
+    let mut pruned = json.to_json();
+    if !super::pruning::prune_nulls(&mut pruned, schema) {
+        return outcome(validator, json);
+    }
+    let arena = bumpalo::Bump::new();
+    outcome(validator, &tree::Value::from_json(&pruned, &arena))
 }
 
 /// The validation problems of one document.

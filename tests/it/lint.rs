@@ -424,3 +424,42 @@ fn explain_follows_import_values() {
         format!("=> {child}:4 (import-values from child): port = 8080\n")
     );
 }
+
+/// The API server prunes a custom resource's null fields that its schema does not declare
+/// nullable before validating it, and accepts a null where the schema declares it nullable:
+/// neither is an error; a wrong type still is.
+#[test]
+fn custom_resources_nulls_are_pruned_as_the_api_server_prunes_them() {
+    let schema = r#"{"type": "object", "properties": {"apiVersion": {"type": "string"}, "kind": {"enum": ["Widget"]},
+        "metadata": {"type": "object"}, "spec": {"type": "object", "properties": {"size": {"type": "integer"},
+        "note": {"type": "string", "nullable": true}, "colour": {"type": "string"}},
+        "additionalProperties": false}}, "additionalProperties": false}"#;
+    let widget = |spec: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: w\n    spec: {spec}\n"
+        )
+    };
+    for (spec, code) in [
+        ("{size: null, colour: ~}", 0),
+        ("{size: 3, note: null}", 0),
+        ("{size: null, colour: 5}", 1),
+    ] {
+        let chart = fixture_chart(&[
+            ("overlay.yaml", &widget(spec)),
+            ("schemas/example.com/widget_v1.json", schema),
+        ]);
+        let run = aether(
+            chart.path(),
+            &["lint", ".", "-f", "overlay.yaml", "--schema-dir", "schemas"],
+        );
+        assert_eq!(run.code, code, "{spec}: {}", run.snapshot());
+        if code == 1 {
+            assert!(
+                run.stdout
+                    .contains("error[AC201 kubernetes-schema] Widget/w"),
+                "{spec}: {}",
+                run.stdout
+            );
+        }
+    }
+}
