@@ -98,23 +98,86 @@ pub fn prepare(
     kube: &semver::Version,
 ) -> Result<Prepared> {
     let prepared = prepare_unchecked(path, options, limits, kube)?;
-    check_schemas(&prepared.chart, &prepared.values)?;
+    check_values(&prepared, options)?;
     Ok(prepared)
 }
 
-/// Checks each chart's values.schema.json against the values it sees.
-fn check_schemas(chart: &Chart, values: &Map) -> Result<()> {
+/// Checks the values against the charts' values.schema.json files; a violation names the
+/// layer that set the value.
+fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
+    let mut violations = Vec::new();
+    check_schemas(&prepared.chart, &prepared.values, "", &mut violations)?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let provenance = Provenance::build(&prepared.chart, &prepared.values_files, options);
+    Err(Error::validation(describe_violations(&violations, &provenance)))
+}
+
+/// Checks each chart's values.schema.json against the values it sees; `prefix` is where the
+/// chart's values sit in the whole tree (`world-server.` for a subchart).
+fn check_schemas(
+    chart: &Chart,
+    values: &Map,
+    prefix: &str,
+    out: &mut Vec<(String, schema::Violation)>,
+) -> Result<()> {
     if let Some(schema) = &chart.schema {
-        schema::check(schema, values, &chart.origin)?;
+        let found = schema::check(schema, values, &chart.origin)?;
+        out.extend(found.into_iter().map(|v| (prefix.to_string(), v)));
     }
     for sub in &chart.dependencies {
         let scoped = match values.get(sub.name()) {
             Some(Value::Map(map)) => map.clone(),
             _ => Map::new(),
         };
-        check_schemas(sub, &scoped)?;
+        check_schemas(sub, &scoped, &format!("{prefix}{}.", sub.name()), out)?;
     }
     Ok(())
+}
+
+/// The schema violations, each with the layer that set the offending value (file and line, or
+/// the flag) and what to do.
+fn describe_violations(
+    violations: &[(String, schema::Violation)],
+    provenance: &Provenance,
+) -> String {
+    let mut files: Vec<&str> = violations.iter().map(|(_, v)| v.file.as_str()).collect();
+    files.dedup();
+    let mut text = format!(
+        "the values do not match `{}`:",
+        files.join("`, `")
+    );
+    for (prefix, violation) in violations {
+        let at = if violation.path.is_empty() {
+            "(root)".to_string()
+        } else {
+            violation.path.join(".")
+        };
+        text.push_str(&format!("\n  - {prefix}{at}: {}", violation.problem));
+        // Lists are set whole by a layer: the nearest key above an item that a layer set.
+        let set_by = (1..=violation.path.len()).rev().find_map(|n| {
+            let key = format!("{prefix}{}", violation.path[..n].join("."));
+            let origins = provenance.origins(&key);
+            Some((provenance.describe(&key)?, origins.last()?.place.clone()))
+        });
+        match set_by {
+            Some((described, place)) => {
+                text.push_str(&format!("\n    set at {described}"));
+                if violation.wants_string {
+                    let hint = match place.strip_prefix("--set ") {
+                        Some(expr) => format!("use `--set-string {expr}` to pass it as a string"),
+                        None if place.starts_with("--") => "pass it as a string".to_string(),
+                        None => "quote it in that file to make it a string".to_string(),
+                    };
+                    text.push_str(&format!("; {hint}"));
+                }
+            }
+            None => text.push_str("\n    no values file or flag sets it: add it to one"),
+        }
+    }
+    text.push_str("\nchange the values at the places named above");
+    text
 }
 
 /// A rendered release: the prepared chart and every rendered, checked file.
@@ -162,7 +225,7 @@ pub fn render(settings: Settings) -> Result<Release> {
     };
     let render = || {
         let (checked, files) = rayon::join(
-            || check_schemas(&prepared.chart, &prepared.values),
+            || check_values(&prepared, &settings.values),
             || {
                 render::render(
                     &prepared.chart,

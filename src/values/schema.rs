@@ -3,11 +3,29 @@
 //! The jsonschema crate is built without remote or file resolution, so a `$ref` can only point
 //! inside the schema itself; anything else is reported as an error in the schema.
 
+use jsonschema::JsonType;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+
 use super::tree::Map;
 use crate::error::{Error, Result};
 
-/// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw file).
-pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<()> {
+/// One way the values fail a chart's values.schema.json.
+#[derive(Debug)]
+pub struct Violation {
+    /// The schema file (`values.schema.json`, `charts/sub/values.schema.json`).
+    pub file: String,
+    /// The offending value's path in the chart's values (`api.replicas`, `regions.0.code`);
+    /// empty for the root.
+    pub path: Vec<String>,
+    /// What is wrong (`"three" is not of type "integer"`).
+    pub problem: String,
+    /// Whether the schema wants a string where the value is something else.
+    pub wants_string: bool,
+}
+
+/// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
+/// file): every violation, or an error when the schema itself is unusable.
+pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violation>> {
     let file = format!("{chart_path}values.schema.json");
     let schema: serde_json::Value = serde_json::from_slice(schema).map_err(|e| {
         Error::input(format!(
@@ -22,23 +40,32 @@ pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<()> {
         ))
     })?;
     let instance = super::Value::Map(values.clone()).to_json();
-    let problems: Vec<String> = validator
+    Ok(validator
         .iter_errors(&instance)
         .map(|e| {
-            let at = e.instance_path().to_string();
-            let at = if at.is_empty() {
-                "(root)".to_string()
-            } else {
-                at.trim_start_matches('/').replace('/', ".")
+            let path = e
+                .instance_path()
+                .into_iter()
+                .map(|segment| match segment {
+                    jsonschema::paths::LocationSegment::Property(p) => p.to_string(),
+                    jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
+                })
+                .collect();
+            let wants_string = match e.kind() {
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Single(JsonType::String),
+                } => true,
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Multiple(types),
+                } => types.contains(JsonType::String),
+                _ => false,
             };
-            format!("  - {at}: {e}")
+            Violation {
+                file: file.clone(),
+                path,
+                problem: e.to_string(),
+                wants_string,
+            }
         })
-        .collect();
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(Error::validation(format!(
-        "the values do not match `{file}`:\n{}\nfix the values files or --set flags named above",
-        problems.join("\n")
-    )))
+        .collect())
 }
