@@ -174,7 +174,32 @@ impl Provenance {
         }
     }
 
-    fn push(&mut self, key: String, origin: Origin) {
+    /// Records a layer's setting of `key`. A null deletes the key and everything below it:
+    /// each key below that still holds a value gets the deletion as its last origin, and the
+    /// null itself says what it deleted.
+    fn push(&mut self, key: String, mut origin: Origin) {
+        if origin.value == "null" {
+            let below = format!("{key}.");
+            let mut deleted = Vec::new();
+            for (child, origins) in self.keys.range_mut(below.clone()..) {
+                if !child.starts_with(&below) {
+                    break;
+                }
+                match origins.last() {
+                    Some(last) if !last.value.starts_with("null") => {
+                        deleted.push(format!("{child} = {} from {}", last.value, last.place));
+                        origins.push(Origin {
+                            place: origin.place.clone(),
+                            value: format!("null (deleted with `{key}`)"),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            if !deleted.is_empty() {
+                origin.value = format!("null (deletes {})", deleted.join(", "));
+            }
+        }
         self.keys.entry(key).or_default().push(origin);
     }
 }

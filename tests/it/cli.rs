@@ -208,3 +208,39 @@ fn a_bare_yaml11_boolean_is_judged_as_the_cluster_reads_it() {
     let run = aether(dir.path(), &["template", ".", "--set", "replicas=2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// A mis-indented overlay nulls `image`: the explanation says the tag was deleted with it, by
+/// which line, and what the null deleted.
+#[test]
+fn explain_follows_a_null_that_deletes_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    for (file, text) in [
+        ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+        ("values.yaml", "image:\n  repository: r/web\n  tag: \"1.0\"\n"),
+        ("bad.yaml", "image:\ntag: \"2.0\"\n"),
+        (
+            "templates/c.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    let run = aether(
+        dir.path(),
+        &["values", ".", "-f", "bad.yaml", "--explain", "image.tag"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "   values.yaml:3: image.tag = \"1.0\"\n=> bad.yaml:1: image.tag = null (deleted with `image`)\n"
+    );
+    let run = aether(
+        dir.path(),
+        &["values", ".", "-f", "bad.yaml", "--explain", "image"],
+    );
+    assert_eq!(
+        run.stdout,
+        "=> bad.yaml:1: image = null (deletes image.repository = r/web from values.yaml:2, image.tag = \"1.0\" from values.yaml:3)\n"
+    );
+}
