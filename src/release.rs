@@ -111,7 +111,10 @@ fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
         return Ok(());
     }
     let provenance = Provenance::build(&prepared.chart, &prepared.values_files, options);
-    Err(Error::validation(describe_violations(&violations, &provenance)))
+    Err(Error::validation(describe_violations(
+        &violations,
+        &provenance,
+    )))
 }
 
 /// Checks each chart's values.schema.json against the values it sees; `prefix` is where the
@@ -144,10 +147,7 @@ fn describe_violations(
 ) -> String {
     let mut files: Vec<&str> = violations.iter().map(|(_, v)| v.file.as_str()).collect();
     files.dedup();
-    let mut text = format!(
-        "the values do not match `{}`:",
-        files.join("`, `")
-    );
+    let mut text = format!("the values do not match `{}`:", files.join("`, `"));
     for (prefix, violation) in violations {
         let at = if violation.path.is_empty() {
             "(root)".to_string()

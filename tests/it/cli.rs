@@ -217,7 +217,10 @@ fn explain_follows_a_null_that_deletes_a_table() {
     std::fs::create_dir(dir.path().join("templates")).unwrap();
     for (file, text) in [
         ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
-        ("values.yaml", "image:\n  repository: r/web\n  tag: \"1.0\"\n"),
+        (
+            "values.yaml",
+            "image:\n  repository: r/web\n  tag: \"1.0\"\n",
+        ),
         ("bad.yaml", "image:\ntag: \"2.0\"\n"),
         (
             "templates/c.yaml",
@@ -243,4 +246,33 @@ fn explain_follows_a_null_that_deletes_a_table() {
         run.stdout,
         "=> bad.yaml:1: image = null (deletes image.repository = r/web from values.yaml:2, image.tag = \"1.0\" from values.yaml:3)\n"
     );
+}
+
+/// A region without datacenters could not render the world server's topology: the values
+/// schema refuses it, naming the overlay's line, before any template runs.
+#[test]
+fn a_region_without_datacenters_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("regions.yaml");
+    std::fs::write(
+        &overlay,
+        "world-server:\n  regions:\n    - {code: us-east-1, latencyMs: 20, healthy: true, weight: 100}\n",
+    )
+    .unwrap();
+    let overlay = overlay.to_str().unwrap();
+    let run = aether(
+        &repo_root(),
+        &["template", "-f", "values/prod.yaml", "-f", overlay],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("world-server.regions.0: \"datacenters\" is a required property")
+            && run
+                .stderr
+                .contains(&format!("set at {overlay}:2: world-server.regions")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("routing.yaml"), "{}", run.stderr);
 }
