@@ -64,6 +64,9 @@ pub struct TemplateArgs {
     /// Do not validate the rendered manifests (schemas, invariants, best practices).
     #[arg(long)]
     pub skip_validation: bool,
+    /// Print only error-level findings (warnings are counted in the summary line).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl RenderArgs {
@@ -123,10 +126,11 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     let selected = select(&manifests, &show_only, args.no_hooks)?;
     if !args.skip_validation {
         let findings = release.validate(&manifests, false)?;
-        eprint!(
-            "{}",
-            validate::report::text_from(&findings, validate::Severity::Warning)
-        );
+        let least = match args.quiet {
+            true => validate::Severity::Error,
+            false => validate::Severity::Warning,
+        };
+        eprint!("{}", validate::report::text_from(&findings, least));
         if validate::report::failing(&findings) {
             return Ok(1);
         }

@@ -16,39 +16,128 @@ pub fn text(findings: &[Finding]) -> String {
     text_from(findings, Severity::Note)
 }
 
-/// Like [`text`], leaving out findings below `least` and the count of skipped ones.
+/// How many objects a grouped finding names before `and N more`.
+const MAX_LISTED: usize = 5;
+
+/// Like [`text`], leaving out findings below `least` and the count of skipped ones. Findings
+/// that say the same thing of several objects are printed once, with the objects listed; a
+/// summary line closes the text (`2 errors, 14 warnings in 9 objects`).
 pub fn text_from(findings: &[Finding], least: Severity) -> String {
     let mut out = String::new();
-    let mut skipped = 0;
-    for f in findings.iter().filter(|f| f.severity >= least) {
-        if f.suppressed.is_some() {
-            skipped += 1;
-            continue;
-        }
-        let level = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        };
+    let live: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let shown: Vec<&Finding> = live
+        .iter()
+        .copied()
+        .filter(|f| f.severity >= least)
+        .collect();
+    for group in groups(&shown) {
+        let f = group[0];
+        let level = level(f.severity);
         let name = rule_name(f.rule);
         out.push_str(&format!("{level}[{} {name}]", f.rule));
-        if let Some(object) = &f.object {
-            out.push_str(&format!(" {object}"));
+        if group.len() == 1 {
+            if let Some(place) = place(f) {
+                out.push_str(&format!(" {place}"));
+            }
+            out.push_str(&format!(": {}\n", f.message));
+        } else {
+            let mut places: Vec<String> = group.iter().filter_map(|f| place(f)).collect();
+            let more = places.len().saturating_sub(MAX_LISTED);
+            places.truncate(MAX_LISTED);
+            let mut listed = places.join(", ");
+            if more > 0 {
+                listed.push_str(&format!(" and {more} more"));
+            }
+            out.push_str(&format!(
+                ": {}\n  in {} objects: {listed}\n",
+                f.message,
+                group.len()
+            ));
         }
-        if let Some(template) = &f.template {
-            out.push_str(&format!(" (`{template}`)"));
-        }
-        out.push_str(&format!(": {}\n", f.message));
         for value in &f.values {
             out.push_str(&format!("  = set at {value}\n"));
         }
     }
+    let skipped = findings.len() - live.len();
     if skipped > 0 && least == Severity::Note {
         out.push_str(&format!(
             "{skipped} finding(s) skipped by checkov.io/skip annotations (see --format json)\n"
         ));
     }
+    if !shown.is_empty() {
+        out.push_str(&summary(&shown, &live, least));
+    }
     out
+}
+
+/// `2 errors, 14 warnings in 9 objects`, and the warnings `least` hides.
+fn summary(shown: &[&Finding], live: &[&Finding], least: Severity) -> String {
+    let count = |severity| shown.iter().filter(|f| f.severity == severity).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    for (severity, word) in [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Note, "note"),
+    ] {
+        let n = count(severity);
+        if n > 0 {
+            parts.push(plural(n, word));
+        }
+    }
+    let mut objects: Vec<&str> = shown.iter().filter_map(|f| f.object.as_deref()).collect();
+    objects.sort_unstable();
+    objects.dedup();
+    let mut line = parts.join(", ");
+    if !objects.is_empty() {
+        line.push_str(&format!(" in {}", plural(objects.len(), "object")));
+    }
+    let hidden = live
+        .iter()
+        .filter(|f| f.severity == Severity::Warning && f.severity < least)
+        .count();
+    if hidden > 0 {
+        line.push_str(&format!(" ({} not shown)", plural(hidden, "warning")));
+    }
+    line.push('\n');
+    line
+}
+
+/// The findings grouped by what they say (severity, rule, message and values), in the order
+/// each first appears.
+fn groups<'f>(findings: &[&'f Finding]) -> Vec<Vec<&'f Finding>> {
+    let mut out: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: std::collections::HashMap<(Severity, &str, &str, &[String]), usize> =
+        std::collections::HashMap::new();
+    for f in findings {
+        let key = (f.severity, f.rule, f.message.as_str(), f.values.as_slice());
+        match index.get(&key) {
+            Some(&i) => out[i].push(f),
+            None => {
+                index.insert(key, out.len());
+                out.push(vec![f]);
+            }
+        }
+    }
+    out
+}
+
+/// `Deployment/web (`chart/templates/web.yaml`)`: the object and its template, as known.
+fn place(f: &Finding) -> Option<String> {
+    match (&f.object, &f.template) {
+        (Some(object), Some(template)) => Some(format!("{object} (`{template}`)")),
+        (Some(object), None) => Some(object.clone()),
+        (None, Some(template)) => Some(format!("(`{template}`)")),
+        (None, None) => None,
+    }
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
 }
 
 /// The findings as a JSON array.
@@ -101,11 +190,7 @@ pub fn sarif(findings: &[Finding]) -> String {
 
 /// One SARIF result; its location is the values line behind it, else the template.
 fn sarif_result(f: &Finding) -> serde_json::Value {
-    let level = match f.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "note",
-    };
+    let level = level(f.severity);
     let mut text = f.message.clone();
     if let Some(object) = &f.object {
         text = format!("{object}: {text}");

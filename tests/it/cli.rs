@@ -276,3 +276,47 @@ fn a_region_without_datacenters_is_refused_at_its_line() {
     );
     assert!(!run.stderr.contains("routing.yaml"), "{}", run.stderr);
 }
+
+/// `template -q` prints only errors; the summary line counts the warnings it hides.
+#[test]
+fn quiet_template_prints_only_errors_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    for (name, replicas) in [("a", "1"), ("b", "on")] {
+        std::fs::write(
+            dir.path().join(format!("templates/{name}.yaml")),
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n"),
+        )
+        .unwrap();
+    }
+    let loud = aether(dir.path(), &["template", "."]);
+    assert_eq!(loud.code, 1, "{}", loud.stderr);
+    assert!(
+        loud.stderr.contains("  in 2 objects: Deployment/a (`c/templates/a.yaml`), Deployment/b (`c/templates/b.yaml`)\n"),
+        "{}",
+        loud.stderr
+    );
+    assert!(
+        loud.stderr.ends_with("1 error, 18 warnings in 2 objects\n"),
+        "{}",
+        loud.stderr
+    );
+    let quiet = aether(dir.path(), &["template", ".", "-q"]);
+    assert_eq!(quiet.code, 1);
+    assert!(!quiet.stderr.contains("warning["), "{}", quiet.stderr);
+    assert!(
+        quiet
+            .stderr
+            .starts_with("error[AC201 kubernetes-schema] Deployment/b")
+            && quiet
+                .stderr
+                .ends_with("1 error in 1 object (18 warnings not shown)\n"),
+        "{}",
+        quiet.stderr
+    );
+}
