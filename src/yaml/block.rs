@@ -460,7 +460,24 @@ fn plain_value(text: &str) -> Option<Value<'_>> {
     if text.is_empty() || !plain_start(text) {
         return None;
     }
-    kube::plain(text)
+    match kube::plain(text)? {
+        // A hexadecimal, octal or binary integer past 64 bits is a string to Kubernetes
+        // clients, but serde_yaml refuses the document: the full reader says so.
+        Value::String(_) if radix_shaped(text) => None,
+        value => Some(value),
+    }
+}
+
+/// Whether `text` is `0x`, `0o` or `0b` and digits of that base, signed or not.
+fn radix_shaped(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    [("0x", 16), ("0o", 8), ("0b", 2)]
+        .iter()
+        .any(|(prefix, radix)| {
+            unsigned.strip_prefix(prefix).is_some_and(|digits| {
+                !digits.is_empty() && digits.chars().all(|c| c.is_digit(*radix))
+            })
+        })
 }
 
 /// A plain scalar as a mapping key: only one Kubernetes clients read as the same string.
@@ -777,6 +794,20 @@ mod tests {
             }
         }
         assert!(fast > 4_000, "the fast path took only {fast} of 20000");
+    }
+
+    /// Found by fuzzing: an octal integer past 64 bits, which serde_yaml refuses, is left
+    /// to the full reader rather than read as the string Kubernetes clients make of it.
+    #[test]
+    fn leaves_integers_past_64_bits_in_other_bases_to_the_full_reader() {
+        for text in [
+            "\n \n \n- 0o2022222000000000000000",
+            "a: 0x1FFFFFFFFFFFFFFFFF\n",
+        ] {
+            let arena = bumpalo::Bump::new();
+            assert!(parse(text, &arena).is_none(), "{text:?}");
+            assert!(full::read(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]
