@@ -308,24 +308,10 @@ pub const SECRETS_IN_ENV: Rule = Rule {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|e| {
-                    e.get("value")
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| !v.is_empty() && !v.contains("$("))
-                })
-                .filter_map(|e| e.get("name").and_then(Value::as_str))
-                .filter(|n| {
-                    let n = n.to_ascii_uppercase();
-                    [
-                        "PASSWORD",
-                        "SECRET",
-                        "TOKEN",
-                        "API_KEY",
-                        "APIKEY",
-                        "PRIVATE_KEY",
-                    ]
-                    .iter()
-                    .any(|s| n.ends_with(s))
+                .filter_map(|e| {
+                    let name = e.get("name").and_then(Value::as_str)?;
+                    let value = e.get("value").and_then(Value::as_str)?;
+                    secret_literal(name, value).then_some(name)
                 })
                 .collect();
             (!names.is_empty()).then(|| {
@@ -337,3 +323,62 @@ pub const SECRETS_IN_ENV: Rule = Rule {
         })
     },
 };
+
+/// Whether the env var `name` set to `value` holds a secret in plain sight: a name that ends
+/// like a credential's, and a value that could be one. Not: a switch about a credential
+/// (`ALLOW_EMPTY_PASSWORD`, a yes/no value), a path to one (a key file), a reference to another
+/// variable (`$(DB_PASSWORD)`), or etcd's cluster token, which names a cluster.
+fn secret_literal(name: &str, value: &str) -> bool {
+    const ENDINGS: [&str; 6] = [
+        "PASSWORD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+    ];
+    const SWITCHES: [&str; 7] = [
+        "ALLOW_", "ENABLE_", "DISABLE_", "REQUIRE_", "SKIP_", "USE_", "NO_",
+    ];
+    const WORDS: [&str; 10] = [
+        "yes", "no", "true", "false", "on", "off", "y", "n", "enabled", "disabled",
+    ];
+    let name = name.to_ascii_uppercase();
+    let value = value.trim();
+    ENDINGS.iter().any(|e| name.ends_with(e))
+        && !SWITCHES.iter().any(|p| name.starts_with(p))
+        && !name.ends_with("INITIAL_CLUSTER_TOKEN")
+        && !value.is_empty()
+        && !value.contains("$(")
+        && !value.starts_with('/')
+        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_literal;
+
+    /// What the rule flagged on public charts, none of it a secret, beside what it must flag.
+    #[test]
+    fn secret_literals_are_credentials_not_switches_or_paths() {
+        for (name, value) in [
+            ("ALLOW_EMPTY_PASSWORD", "no"),
+            ("RABBITMQ_SECURE_PASSWORD", "yes"),
+            ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-k8s"),
+            ("JWT_PRIVATE_KEY", "/etc/jwt/private.pem"),
+            ("DB_PASSWORD", "$(POSTGRES_PASSWORD)"),
+            ("REDIS_PASSWORD", ""),
+            ("LOG_LEVEL", "hunter2"),
+        ] {
+            assert!(!secret_literal(name, value), "{name}={value}");
+        }
+        for (name, value) in [
+            ("DB_PASSWORD", "hunter2"),
+            ("GITHUB_TOKEN", "ghp_0123456789"),
+            ("stripe_api_key", "sk_live_abc"),
+            ("SESSION_SECRET", "no-one-guesses-this"),
+        ] {
+            assert!(secret_literal(name, value), "{name}={value}");
+        }
+    }
+}
