@@ -190,6 +190,17 @@ impl Findings {
     }
 }
 
+impl Findings {
+    /// A finding about `doc` that the cluster may still satisfy from outside the render: a
+    /// warning at most, whatever the rule's own severity.
+    pub fn warn(&mut self, doc: Option<&Doc>, message: String) {
+        self.add(doc, message, Vec::new());
+        if let Some(last) = self.found.last_mut() {
+            last.severity = last.severity.min(Severity::Warning);
+        }
+    }
+}
+
 /// The reason of a `checkov.io/skipN: CHECK=reason` annotation naming one of `checks`.
 fn suppression(doc: &Doc, checks: &[&str]) -> Option<String> {
     let annotations = doc.json.at(&["metadata", "annotations"])?.as_object()?;

@@ -71,10 +71,13 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
         let selector = selector.filtered(&arena, |k, _| !runtime.contains(&k));
         let targets = index.select(service.namespace.as_deref(), &selector);
         if targets.is_empty() {
-            out.add(
+            out.warn(
                 Some(service),
-                format!("selects no pod (selector {})", Value::Object(selector)),
-                Vec::new(),
+                format!(
+                    "selects no pod of this release (selector {}); fine if an operator, another \
+                     release or the cluster runs them, else check the selector",
+                    Value::Object(selector)
+                ),
             );
             continue;
         }
@@ -89,11 +92,19 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
             if let Some(target) = target
                 && !targets.iter().any(|t| has_port(t, target))
             {
-                out.add(
-                    Some(service),
-                    format!("targetPort {target} is not a port of the pods it selects"),
-                    Vec::new(),
-                );
+                let message = format!("targetPort {target} is not a port of the pods it selects");
+                match target {
+                    // A named port must be declared; a number need not be (declaring
+                    // container ports is informational).
+                    Value::String(_) => out.add(Some(service), message, Vec::new()),
+                    _ => out.warn(
+                        Some(service),
+                        format!(
+                            "{message}; a number no container declares still works if the \
+                             process listens there"
+                        ),
+                    ),
+                }
             }
         }
     }

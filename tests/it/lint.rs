@@ -463,3 +463,55 @@ fn custom_resources_nulls_are_pruned_as_the_api_server_prunes_them() {
         }
     }
 }
+
+/// What the cluster may satisfy from outside the render is a warning with its reason: a Service
+/// for pods an operator runs, a numeric targetPort no container declares. A named targetPort no
+/// container declares certainly fails: an error.
+#[test]
+fn services_are_errors_only_where_they_certainly_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n          ports: [{name: http, containerPort: 8080}]\n";
+    let service = |name: &str, app: &str, target: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector: {{app: {app}}}\n  ports: [{{port: 80, targetPort: {target}}}]\n"
+        )
+    };
+    let write = |services: &str| {
+        std::fs::write(
+            dir.path().join("templates/all.yaml"),
+            format!("{deployment}{services}"),
+        )
+        .unwrap()
+    };
+    write(&(service("operated", "prometheus", "9090") + &service("numeric", "web", "9000")));
+    let run = aether(dir.path(), &["lint", "."]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("warning[AC112 service-reaches-pods] Service/operated")
+            && run.stdout.contains("selects no pod of this release")
+            && run
+                .stdout
+                .contains("warning[AC112 service-reaches-pods] Service/numeric")
+            && run
+                .stdout
+                .contains("still works if the process listens there"),
+        "{}",
+        run.stdout
+    );
+    write(&service("named", "web", "metrics"));
+    let run = aether(dir.path(), &["lint", "."]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("error[AC112 service-reaches-pods] Service/named"),
+        "{}",
+        run.stdout
+    );
+}
