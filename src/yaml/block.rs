@@ -460,24 +460,29 @@ fn plain_value(text: &str) -> Option<Value<'_>> {
     if text.is_empty() || !plain_start(text) {
         return None;
     }
-    match kube::plain(text)? {
-        // A hexadecimal, octal or binary integer past 64 bits is a string to Kubernetes
-        // clients, but serde_yaml refuses the document: the full reader says so.
-        Value::String(_) if radix_shaped(text) => None,
-        value => Some(value),
+    // An integer past 64 bits (in any base) is a float or a string to Kubernetes clients, but
+    // serde_yaml refuses the document: the full reader says so. A leading zero that is no
+    // octal (`08`, a float to go-yaml) is left to it as well.
+    if integer_shaped(text)
+        && !matches!(
+            kube::resolve(text),
+            kube::Scalar::Int(_) | kube::Scalar::Uint(_)
+        )
+    {
+        return None;
     }
+    kube::plain(text)
 }
 
-/// Whether `text` is `0x`, `0o` or `0b` and digits of that base, signed or not.
-fn radix_shaped(text: &str) -> bool {
+/// Whether `text` is an integer's digits, signed or not: decimal, or `0x`, `0o` or `0b` and
+/// digits of that base.
+fn integer_shaped(text: &str) -> bool {
     let unsigned = text.trim_start_matches(['+', '-']);
-    [("0x", 16), ("0o", 8), ("0b", 2)]
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)]
         .iter()
-        .any(|(prefix, radix)| {
-            unsigned.strip_prefix(prefix).is_some_and(|digits| {
-                !digits.is_empty() && digits.chars().all(|c| c.is_digit(*radix))
-            })
-        })
+        .find_map(|(prefix, radix)| unsigned.strip_prefix(prefix).map(|d| (d, *radix)));
+    let (digits, radix) = radix.unwrap_or((unsigned, 10));
+    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
 }
 
 /// A plain scalar as a mapping key: only one Kubernetes clients read as the same string.
@@ -796,10 +801,10 @@ mod tests {
         assert!(fast > 4_000, "the fast path took only {fast} of 20000");
     }
 
-    /// Found by fuzzing: an octal integer past 64 bits, which serde_yaml refuses, is left
-    /// to the full reader rather than read as the string Kubernetes clients make of it.
+    /// Found by fuzzing: integers past 64 bits, which serde_yaml refuses, are left to the
+    /// full reader rather than read as the string or float Kubernetes clients make of them.
     #[test]
-    fn leaves_integers_past_64_bits_in_other_bases_to_the_full_reader() {
+    fn leaves_integers_past_64_bits_to_the_full_reader() {
         for text in [
             "\n \n \n- 0o2022222000000000000000",
             "a: 0x1FFFFFFFFFFFFFFFFF\n",
