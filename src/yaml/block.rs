@@ -400,7 +400,11 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     if key.is_empty() || key.ends_with(' ') || !plain_start(key) || key.contains(" #") {
         return None;
     }
-    // Keys that are not strings to Kubernetes clients are outside the subset.
+    // Keys that are not strings to Kubernetes clients are outside the subset, and so is the
+    // merge key `<<`, which they apply.
+    if key == "<<" {
+        return None;
+    }
     Some((Cow::Borrowed(plain_key(key)?), &content[colon + 1..]))
 }
 
@@ -595,7 +599,7 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
                 return None;
             }
             let key = plain_key(rest[..colon].trim_end_matches(' '))?;
-            if key.contains([',', '{', '}', '[', ']']) {
+            if key == "<<" || key.contains([',', '{', '}', '[', ']']) {
                 return None;
             }
             let (value, after) = flow_item(
