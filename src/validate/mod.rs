@@ -188,9 +188,7 @@ impl Findings {
             suppressed,
         });
     }
-}
 
-impl Findings {
     /// A finding about `doc` that the cluster may still satisfy from outside the render: a
     /// warning at most, whatever the rule's own severity.
     pub fn warn(&mut self, doc: Option<&Doc>, message: String) {

@@ -467,15 +467,11 @@ fn plain_value(text: &str) -> Option<Value<'_>> {
     // An integer past 64 bits (in any base) is a float or a string to Kubernetes clients, but
     // serde_yaml refuses the document: the full reader says so. A leading zero that is no
     // octal (`08`, a float to go-yaml) is left to it as well.
-    if integer_shaped(text)
-        && !matches!(
-            kube::resolve(text),
-            kube::Scalar::Int(_) | kube::Scalar::Uint(_)
-        )
-    {
+    let scalar = kube::resolve(text);
+    if integer_shaped(text) && !matches!(scalar, kube::Scalar::Int(_) | kube::Scalar::Uint(_)) {
         return None;
     }
-    kube::plain(text)
+    kube::value(text, scalar)
 }
 
 /// Whether `text` is an integer's digits, signed or not: decimal, or `0x`, `0o` or `0b` and

@@ -55,10 +55,10 @@ pub(crate) fn resolve(text: &str) -> Scalar {
     }
 }
 
-/// The plain scalar `text` as a tree value; `None` for infinity and NaN, which no manifest
-/// can carry.
-pub(crate) fn plain(text: &str) -> Option<Value<'_>> {
-    Some(match resolve(text) {
+/// The plain scalar `text`, typed as `scalar` (by [`resolve`]), as a tree value; `None` for
+/// infinity and NaN, which no manifest can carry.
+pub(crate) fn value(text: &str, scalar: Scalar) -> Option<Value<'_>> {
+    Some(match scalar {
         Scalar::Null => Value::Null,
         Scalar::Bool(b) => Value::Bool(b),
         Scalar::Int(i) => Value::Number(i.into()),
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn values_are_what_the_api_server_receives() {
-        let json = |t| plain(t).map(|v| v.to_json());
+        let json = |t| value(t, resolve(t)).map(|v| v.to_json());
         assert_eq!(json("0755"), Some(serde_json::json!(493)));
         assert_eq!(json("1.0"), Some(serde_json::json!(1)));
         assert_eq!(json("08"), Some(serde_json::json!(8)));

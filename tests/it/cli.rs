@@ -1,6 +1,6 @@
 //! Shell completions and the man page come from the command-line definitions.
 
-use crate::support::{aether, ok, repo_root};
+use crate::support::{aether, chart_with, ok, repo_root};
 
 #[test]
 fn completions_cover_every_command_and_parse() {
@@ -182,19 +182,13 @@ fn docs_attach_a_comment_only_to_the_key_below_it() {
 /// `"on"` printed bare reaches the API server as `true`, which a replica count cannot be.
 #[test]
 fn a_bare_yaml11_boolean_is_judged_as_the_cluster_reads_it() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("templates")).unwrap();
-    std::fs::write(
-        dir.path().join("Chart.yaml"),
-        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("values.yaml"), "replicas: \"on\"\n").unwrap();
-    std::fs::write(
-        dir.path().join("templates/deployment.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ values.replicas }}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n",
-    )
-    .unwrap();
+    let dir = chart_with(&[
+        ("values.yaml", "replicas: \"on\"\n"),
+        (
+            "templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ values.replicas }}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n",
+        ),
+    ]);
     let run = aether(dir.path(), &["template", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -213,10 +207,7 @@ fn a_bare_yaml11_boolean_is_judged_as_the_cluster_reads_it() {
 /// which line, and what the null deleted.
 #[test]
 fn explain_follows_a_null_that_deletes_a_table() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("templates")).unwrap();
-    for (file, text) in [
-        ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+    let dir = chart_with(&[
         (
             "values.yaml",
             "image:\n  repository: r/web\n  tag: \"1.0\"\n",
@@ -226,9 +217,7 @@ fn explain_follows_a_null_that_deletes_a_table() {
             "templates/c.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
         ),
-    ] {
-        std::fs::write(dir.path().join(file), text).unwrap();
-    }
+    ]);
     let run = aether(
         dir.path(),
         &["values", ".", "-f", "bad.yaml", "--explain", "image.tag"],
@@ -280,13 +269,8 @@ fn a_region_without_datacenters_is_refused_at_its_line() {
 /// `template -q` prints only errors; the summary line counts the warnings it hides.
 #[test]
 fn quiet_template_prints_only_errors_and_counts_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = chart_with(&[]);
     std::fs::create_dir(dir.path().join("templates")).unwrap();
-    std::fs::write(
-        dir.path().join("Chart.yaml"),
-        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
-    )
-    .unwrap();
     for (name, replicas) in [("a", "1"), ("b", "on")] {
         std::fs::write(
             dir.path().join(format!("templates/{name}.yaml")),

@@ -3,7 +3,7 @@
 //! behind it; the fixture chart and the Aether overlays lint clean.
 
 use crate::root_chart::OVERLAYS;
-use crate::support::{aether, bin, read_args, repo_root, run_program};
+use crate::support::{aether, bin, chart_with, read_args, repo_root, run_program};
 
 #[test]
 fn every_rule_has_a_failing_fixture() {
@@ -469,13 +469,8 @@ fn custom_resources_nulls_are_pruned_as_the_api_server_prunes_them() {
 /// container declares certainly fails: an error.
 #[test]
 fn services_are_errors_only_where_they_certainly_fail() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = chart_with(&[]);
     std::fs::create_dir(dir.path().join("templates")).unwrap();
-    std::fs::write(
-        dir.path().join("Chart.yaml"),
-        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
-    )
-    .unwrap();
     let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: \"r.example.com/web:1.0\"\n          ports: [{name: http, containerPort: 8080}]\n";
     let service = |name: &str, app: &str, target: &str| {
         format!(

@@ -135,6 +135,23 @@ pub fn demo_chart(dir: &Path) {
     .unwrap();
 }
 
+/// A temporary chart `c` 1.0.0 holding `files` (path inside the chart, text) besides its
+/// Chart.yaml.
+pub fn chart_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
 /// The repository root (the Aether chart).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
