@@ -9,7 +9,18 @@
 //!     severity: off
 //!     reason: the platform injects a default-deny policy per namespace
 //!     environments: [dev]        # only when global.environment is dev
+//! aether:                        # Aether's architecture invariants, for these components
+//!   scheduler: [scheduler]       # (their app.kubernetes.io/component label)
+//!   database: [postgres]
+//!   api: [api]
+//!   world-server: [world-server]
 //! ```
+//!
+//! Rules true of any Kubernetes workload apply to every chart. The rules that encode Aether's
+//! design (a singleton scheduler, the connection budget, world-server scaling and routing,
+//! Patroni timing, canary stages) run only where the chart's `aether:` section names the
+//! components that play each role: a label that happens to match in another chart is no reason
+//! to hold it to Aether's architecture.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +38,53 @@ pub const FILE: &str = "aether-lint.yaml";
 struct Settings {
     #[serde(default)]
     rules: BTreeMap<String, RuleSetting>,
+    #[serde(default)]
+    aether: Option<Aether>,
+}
+
+/// The chart's components that play each role of Aether's architecture, by their
+/// `app.kubernetes.io/component` label.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Aether {
+    /// The job scheduler, which must run as a single replica (AC101).
+    #[serde(default)]
+    scheduler: Vec<String>,
+    /// The PostgreSQL servers: connection budget (AC102) and Patroni timing (AC109).
+    #[serde(default)]
+    database: Vec<String>,
+    /// The API, which production runs with at least 2 pods (AC104).
+    #[serde(default)]
+    api: Vec<String>,
+    /// The world servers: scaling, workload kind and region routing (AC105-AC107).
+    #[serde(default)]
+    world_server: Vec<String>,
+}
+
+/// A role of Aether's architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The singleton job scheduler.
+    Scheduler,
+    /// A PostgreSQL server.
+    Database,
+    /// The API.
+    Api,
+    /// A world server.
+    WorldServer,
+}
+
+impl Aether {
+    /// Whether objects labelled `component` play `role`.
+    pub fn plays(&self, component: &str, role: Role) -> bool {
+        let components = match role {
+            Role::Scheduler => &self.scheduler,
+            Role::Database => &self.database,
+            Role::Api => &self.api,
+            Role::WorldServer => &self.world_server,
+        };
+        components.iter().any(|c| c == component)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +142,11 @@ impl Config {
             }
         }
         Ok(Config { settings })
+    }
+
+    /// The Aether policy, when the chart enables it.
+    pub fn aether(&self) -> Option<&Aether> {
+        self.settings.aether.as_ref()
     }
 
     /// Applies the chart's settings for `environment`, then `--strict` (warnings become errors).

@@ -6,9 +6,10 @@ use crate::yaml::tree::Value;
 
 use super::doc::At;
 
+use super::config::Role;
 use super::doc::{Doc, selects};
 use super::quantity::{Quantity, format_cpu, format_memory};
-use super::{Context, Findings, Rule, Severity};
+use super::{Context, Findings, Rule, Scope, Severity};
 use crate::values::Value as Val;
 
 pub const SINGLETON_SCHEDULER: Rule = Rule {
@@ -16,12 +17,13 @@ pub const SINGLETON_SCHEDULER: Rule = Rule {
     name: "singleton-scheduler",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "two schedulers run every job twice: exactly one replica, Recreate, no HPA, a PDB that never blocks eviction",
     check: singleton_scheduler,
 };
 
 fn singleton_scheduler(ctx: &Context<'_>, out: &mut Findings) {
-    for doc in ctx.docs.iter().filter(|d| is_workload_of(d, "scheduler")) {
+    for doc in ctx.docs.iter().filter(|d| ctx.runs(d, Role::Scheduler)) {
         let replicas = doc.int_at("/spec/replicas");
         if replicas != Some(1) {
             let shown = replicas.map_or("unset".to_string(), |r| r.to_string());
@@ -74,6 +76,7 @@ pub const CONNECTION_BUDGET: Rule = Rule {
     name: "connection-budget",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "at peak, every client's pools together must fit in max_connections minus the superuser reserve",
     check: connection_budget,
 };
@@ -89,7 +92,7 @@ fn connection_budget(ctx: &Context<'_>, out: &mut Findings) {
             Some((d, pool, overflow, peak_pods(ctx, d)))
         })
         .collect();
-    for server in ctx.docs.iter().filter(|d| is_workload_of(d, "postgres")) {
+    for server in ctx.docs.iter().filter(|d| ctx.runs(d, Role::Database)) {
         let Some(settings) = postgres_settings(server) else {
             continue;
         };
@@ -141,6 +144,7 @@ pub const REQUESTS_WITHIN_LIMITS: Rule = Rule {
     name: "requests-within-limits",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "a request above its limit is rejected by the API server",
     check: requests_within_limits,
 };
@@ -191,6 +195,7 @@ pub const HPA_BOUNDS: Rule = Rule {
     name: "hpa-bounds",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "minReplicas above maxReplicas is refused; production keeps at least 2 API pods",
     check: hpa_bounds,
 };
@@ -219,7 +224,7 @@ fn hpa_bounds(ctx: &Context<'_>, out: &mut Findings) {
     for api in ctx
         .docs
         .iter()
-        .filter(|d| is_workload_of(d, "api") && d.kind == "Deployment")
+        .filter(|d| ctx.runs(d, Role::Api) && d.kind == "Deployment")
     {
         let (floor, key) = match hpa_for(ctx, api) {
             Some(hpa) => (hpa.int_at("/spec/minReplicas").unwrap_or(1), "minReplicas"),
@@ -243,6 +248,7 @@ pub const WORLD_SERVER_SCALING: Rule = Rule {
     name: "world-server-scaling",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "player-count scaling needs min <= max, a positive target and a scale-down cooldown no shorter than scale-up",
     check: world_server_scaling,
 };
@@ -251,7 +257,7 @@ fn world_server_scaling(ctx: &Context<'_>, out: &mut Findings) {
     for hpa in ctx
         .docs
         .iter()
-        .filter(|d| d.kind == "HorizontalPodAutoscaler" && d.component() == Some("world-server"))
+        .filter(|d| d.kind == "HorizontalPodAutoscaler" && ctx.plays(d, Role::WorldServer))
     {
         let metrics = hpa.json.at(&["spec", "metrics"]).and_then(Value::as_array);
         for metric in metrics.into_iter().flatten() {
@@ -296,6 +302,7 @@ pub const WORLD_SERVER_WORKLOAD: Rule = Rule {
     name: "world-server-workload",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "a world server keeps its WAL only as a StatefulSet with a volume claim; readiness must differ from liveness",
     check: world_server_workload,
 };
@@ -305,11 +312,7 @@ fn world_server_workload(ctx: &Context<'_>, out: &mut Findings) {
         Some(Val::Map(ws)) => Some(matches!(ws.get("pvc"), Some(Val::Map(_)))),
         _ => None,
     };
-    for doc in ctx
-        .docs
-        .iter()
-        .filter(|d| is_workload_of(d, "world-server"))
-    {
+    for doc in ctx.docs.iter().filter(|d| ctx.runs(d, Role::WorldServer)) {
         let claims = doc
             .json
             .at(&["spec", "volumeClaimTemplates"])
@@ -356,12 +359,14 @@ pub const REGION_ROUTING: Rule = Rule {
     name: "region-routing",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "region weights sum to 100, some region is healthy, and every failover target exists",
     check: region_routing,
 };
 
 fn region_routing(ctx: &Context<'_>, out: &mut Findings) {
-    for doc in ctx.docs.iter().filter(|d| d.kind == "ConfigMap") {
+    let routing = |d: &&Doc| d.kind == "ConfigMap" && ctx.plays(d, Role::WorldServer);
+    for doc in ctx.docs.iter().filter(routing) {
         let Some(text) = doc.str_at("/data/routing.yaml") else {
             continue;
         };
@@ -432,6 +437,7 @@ pub const CANARY_STAGES: Rule = Rule {
     name: "canary-stages",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "canary stages only ever increase traffic and end with the canary taking all of it",
     check: canary_stages,
 };
@@ -464,6 +470,7 @@ pub const PATRONI_TIMING: Rule = Rule {
     name: "patroni-timing",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Aether,
     rationale: "Patroni requires loop_wait + 2 x retry_timeout <= ttl, and a positive maximum_lag_on_failover",
     check: patroni_timing,
 };
@@ -507,6 +514,7 @@ pub const QUOTA_COVERS_PEAK: Rule = Rule {
     name: "quota-covers-peak",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "pods the autoscaler asks for at peak are refused if the namespace quota cannot hold their requests",
     check: quota_covers_peak,
 };
@@ -579,6 +587,7 @@ pub const PRODUCTION_IMAGES: Rule = Rule {
     name: "production-images",
     severity: Severity::Error,
     counterparts: &["CKV_K8S_14"],
+    scope: Scope::Any,
     rationale: "production runs pinned images: no `latest`, no missing tag",
     check: production_images,
 };
@@ -612,6 +621,7 @@ pub const PRODUCTION_SECRETS: Rule = Rule {
     name: "production-secrets",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "production values hold references to secrets, never the secrets themselves",
     check: production_secrets,
 };
@@ -739,11 +749,6 @@ fn pdbs_for<'a>(ctx: &'a Context<'a>, doc: &Doc) -> Vec<&'a Doc<'a>> {
         .filter(|p| p.kind == "PodDisruptionBudget")
         .filter(|p| p.selector().is_some_and(|s| selects(s, labels)))
         .collect()
-}
-
-/// Whether `doc` runs pods of `component`.
-fn is_workload_of(doc: &Doc, component: &str) -> bool {
-    doc.is_workload() && doc.component() == Some(component)
 }
 
 /// A pool annotation on the object or its pod template.

@@ -69,10 +69,22 @@ pub struct Rule {
     pub severity: Severity,
     /// Checkov checks this rule mirrors; their `checkov.io/skipN` annotations skip it too.
     pub counterparts: &'static [&'static str],
+    /// Which charts it applies to.
+    pub scope: Scope,
     /// Why the rule exists, in one line.
     pub rationale: &'static str,
     /// The check.
     pub check: fn(&Context<'_>, &mut Findings),
+}
+
+/// Which charts a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// True of any Kubernetes workload: every chart, every manifest stream.
+    Any,
+    /// Aether's architecture: charts whose `aether-lint.yaml` names the components that play
+    /// its roles.
+    Aether,
 }
 
 /// Everything a rule may look at.
@@ -83,6 +95,8 @@ pub struct Context<'a> {
     pub values: &'a Map,
     /// Where each value came from.
     pub provenance: &'a Provenance,
+    /// The chart's Aether policy, when it enables one.
+    pub aether: Option<&'a config::Aether>,
 }
 
 impl Context<'_> {
@@ -148,6 +162,18 @@ impl Context<'_> {
             node = node.as_map()?.get(key)?;
         }
         Some(node)
+    }
+
+    /// Whether `doc` plays `role` of the chart's Aether policy (by its component label).
+    pub fn plays(&self, doc: &Doc, role: config::Role) -> bool {
+        self.aether
+            .zip(doc.component())
+            .is_some_and(|(policy, component)| policy.plays(component, role))
+    }
+
+    /// Whether `doc` runs pods and plays `role`.
+    pub fn runs(&self, doc: &Doc, role: config::Role) -> bool {
+        doc.is_workload() && self.plays(doc, role)
     }
 
     /// The object a workload name refers to.
@@ -246,12 +272,13 @@ pub const SCHEMA_RULE: (&str, &str) = ("AC201", "kubernetes-schema");
 /// The note for kinds no schema describes.
 pub const UNCHECKED_RULE: (&str, &str) = ("AC202", "unchecked-kind");
 
-/// Runs every rule on the rendered objects (in parallel); the severities are the rules'
-/// defaults, the order is the rules' order.
+/// Runs every rule that applies (Aether's only where the chart enables them) on the rendered
+/// objects, in parallel; the severities are the rules' defaults, the order is the rules' order.
 pub fn run_rules(context: &Context<'_>) -> Vec<Finding> {
     use rayon::prelude::*;
     RULES
         .par_iter()
+        .filter(|rule| rule.scope == Scope::Any || context.aether.is_some())
         .map(|rule| {
             let mut findings = Findings {
                 rule,
@@ -379,6 +406,7 @@ pub fn check(
         docs: &docs,
         values: input.values,
         provenance: &provenance,
+        aether: config.aether(),
     };
     let mut findings = schema_findings(&docs, &outcomes, schemas.minor);
     if let Some(note) = &schemas.note {

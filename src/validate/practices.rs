@@ -6,7 +6,7 @@ use crate::yaml::tree::Value;
 use super::doc::At;
 
 use super::doc::{Doc, selects};
-use super::{Context, Findings, Rule, Severity};
+use super::{Context, Findings, Rule, Scope, Severity};
 
 /// Runs `check` on every container of every workload; it returns a problem or None.
 fn each_container(
@@ -42,6 +42,7 @@ pub const RUN_AS_NON_ROOT: Rule = Rule {
     name: "run-as-non-root",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_23"],
+    scope: Scope::Any,
     rationale: "a process running as root turns a container escape into a node compromise",
     check: |ctx, out| {
         each_container(ctx, out, |_, pod, c| {
@@ -57,6 +58,7 @@ pub const READ_ONLY_ROOT: Rule = Rule {
     name: "read-only-root-filesystem",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_22"],
+    scope: Scope::Any,
     rationale: "a writable root filesystem lets an intruder change the container's binaries",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
@@ -71,6 +73,7 @@ pub const NO_PRIVILEGE_ESCALATION: Rule = Rule {
     name: "no-privilege-escalation",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_20"],
+    scope: Scope::Any,
     rationale: "setuid binaries must not gain privileges the container was not given",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
@@ -85,6 +88,7 @@ pub const NOT_PRIVILEGED: Rule = Rule {
     name: "not-privileged",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_16"],
+    scope: Scope::Any,
     rationale: "a privileged container is root on the node",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
@@ -99,6 +103,7 @@ pub const DROP_CAPABILITIES: Rule = Rule {
     name: "drop-all-capabilities",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_28", "CKV_K8S_37"],
+    scope: Scope::Any,
     rationale: "containers need no Linux capabilities by default; NET_RAW alone allows spoofing",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
@@ -117,6 +122,7 @@ pub const SECCOMP: Rule = Rule {
     name: "seccomp-runtime-default",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_31"],
+    scope: Scope::Any,
     rationale: "the runtime's default seccomp profile blocks syscalls containers never need",
     check: |ctx, out| {
         each_container(ctx, out, |_, pod, c| {
@@ -134,6 +140,7 @@ pub const RESOURCES_SET: Rule = Rule {
     name: "resources-set",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13"],
+    scope: Scope::Any,
     rationale: "without requests the scheduler overcommits nodes; without limits one pod starves the rest",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {
@@ -158,6 +165,7 @@ pub const PROBES: Rule = Rule {
     name: "probes",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_8", "CKV_K8S_9"],
+    scope: Scope::Any,
     rationale: "without liveness a hung process is never restarted; without readiness traffic reaches pods that cannot serve",
     check: |ctx, out| {
         for doc in ctx
@@ -192,6 +200,7 @@ pub const HOST_ACCESS: Rule = Rule {
     name: "no-host-access",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19"],
+    scope: Scope::Any,
     rationale: "host namespaces and hostPath volumes break the container boundary",
     check: |ctx, out| {
         for doc in ctx.docs.iter().filter(|d| d.is_workload()) {
@@ -225,6 +234,7 @@ pub const SERVICE_ACCOUNT_TOKEN: Rule = Rule {
     name: "service-account-token",
     severity: Severity::Warning,
     counterparts: &["CKV_K8S_38"],
+    scope: Scope::Any,
     rationale: "a pod that never calls the Kubernetes API should not carry a token for it",
     check: |ctx, out| {
         let bound: std::collections::HashSet<&str> = ctx
@@ -261,6 +271,7 @@ pub const NETWORK_POLICY: Rule = Rule {
     name: "network-policy-coverage",
     severity: Severity::Warning,
     counterparts: &["CKV2_K8S_6"],
+    scope: Scope::Any,
     rationale: "pods no NetworkPolicy selects accept traffic from anywhere in the cluster",
     check: |ctx, out| {
         let policies: Vec<&Doc> = ctx
@@ -300,6 +311,7 @@ pub const SECRETS_IN_ENV: Rule = Rule {
     name: "no-secret-literals-in-env",
     severity: Severity::Warning,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "a secret written as a plain env value is readable by anyone who can read the pod spec",
     check: |ctx, out| {
         each_container(ctx, out, |_, _, c| {

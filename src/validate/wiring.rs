@@ -5,7 +5,7 @@ use crate::yaml::tree::{Map, Value};
 use super::doc::At;
 
 use super::doc::{Doc, selects};
-use super::{Context, Findings, Rule, Severity};
+use super::{Context, Findings, Rule, Scope, Severity};
 
 /// A Service annotation listing selector labels that controllers set on pods at run time
 /// (Patroni's `spilo-role`, for instance), which no pod template carries.
@@ -16,6 +16,7 @@ pub const SELECTORS: Rule = Rule {
     name: "selector-matches-pods",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "a workload whose selector does not match its own pod labels is refused",
     check: selectors,
 };
@@ -53,6 +54,7 @@ pub const SERVICES: Rule = Rule {
     name: "service-reaches-pods",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "a Service that selects no pod, or targets a port no container has, serves nothing",
     check: services,
 };
@@ -153,6 +155,7 @@ pub const TARGETS: Rule = Rule {
     name: "targets-exist",
     severity: Severity::Error,
     counterparts: &[],
+    scope: Scope::Any,
     rationale: "an HPA or PDB aimed at nothing protects nothing; a probe on a missing port always fails",
     check: targets,
 };

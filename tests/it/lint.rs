@@ -510,3 +510,49 @@ fn services_are_errors_only_where_they_certainly_fail() {
         run.stdout
     );
 }
+
+#[test]
+fn aether_rules_run_only_where_the_chart_enables_them() {
+    let overlay = (
+        "overlay.yaml",
+        "worker:\n  replicas: 2\n  strategy: RollingUpdate\n",
+    );
+    // The fixture chart opts in: its scheduler is held to one replica.
+    let enabled = fixture_chart(&[overlay]);
+    let run = aether(enabled.path(), &["lint", ".", "-f", "overlay.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("[AC101 "), "{}", run.stdout);
+
+    // Another chart whose scheduler happens to carry the same label (Airflow's runs several
+    // replicas by design) is not: without the policy, or with it naming other components.
+    for config in [
+        "rules: {}\n",
+        "aether:\n  scheduler: [cron]\n  database: [postgres]\n",
+    ] {
+        let chart = fixture_chart(&[overlay, ("aether-lint.yaml", config)]);
+        let run = aether(chart.path(), &["lint", ".", "-f", "overlay.yaml"]);
+        assert!(!run.stdout.contains("AC101"), "{config}: {}", run.stdout);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+
+    // The policy names the components, whatever they are called.
+    let renamed = fixture_chart(&[
+        overlay,
+        ("aether-lint.yaml", "aether:\n  scheduler: [api]\n"),
+    ]);
+    let run = aether(renamed.path(), &["lint", "."]);
+    assert!(
+        run.stdout.contains("[AC101 ") && run.stdout.contains("Deployment/"),
+        "the api component plays the scheduler here: {}",
+        run.stdout
+    );
+
+    let wrong = fixture_chart(&[("aether-lint.yaml", "aether:\n  schedulers: [x]\n")]);
+    let run = aether(wrong.path(), &["lint", "."]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("unknown field `schedulers`"),
+        "{}",
+        run.stderr
+    );
+}
