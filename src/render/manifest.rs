@@ -94,6 +94,9 @@ pub struct Span {
     range: Range<usize>,
     /// The line of the rendered file the document starts on.
     line: usize,
+    /// The template it came from when not the rendered file's (a `# Source:` comment of a
+    /// manifest stream).
+    source: Option<String>,
 }
 
 /// Why a rendered document is not a manifest.
@@ -128,6 +131,8 @@ const DOCS_PER_ARENA: usize = 128;
 /// A document's text with the line it starts on in the rendered file.
 struct Document<'a> {
     rendered: &'a Rendered,
+    /// The template it came from.
+    source: &'a str,
     line: usize,
     range: Range<usize>,
 }
@@ -150,8 +155,32 @@ pub fn split_file(rendered: &Rendered) -> Vec<Span> {
         .map(|doc| Span {
             range: trimmed(doc),
             line: doc.line,
+            source: None,
         })
         .collect()
+}
+
+/// Splits a manifest stream (`helm template`'s output, a GitOps file) into its documents, each
+/// named by its `# Source:` comment when it has one, else by `FILE:LINE` (by `FILE` alone when
+/// it is the only document).
+pub fn split_stream(rendered: &Rendered) -> Vec<Span> {
+    let mut spans = split_file(rendered);
+    let single = spans.len() == 1;
+    for span in &mut spans {
+        let text = &rendered.text[span.range.clone()];
+        let named = text
+            .lines()
+            .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            .find_map(|l| l.trim().strip_prefix("# Source:"))
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        span.source = Some(match named {
+            Some(source) => source.to_string(),
+            None if single => rendered.source.clone(),
+            None => format!("{}:{}", rendered.source, span.line),
+        });
+    }
+    spans
 }
 
 /// The kinds the documents of `files` name, as lower-case `apiversion/kind`, read off their
@@ -202,6 +231,7 @@ pub fn parse<'a>(
         .flat_map(|(rendered, spans)| {
             spans.iter().map(move |span| Document {
                 rendered,
+                source: span.source.as_deref().unwrap_or(&rendered.source),
                 line: span.line,
                 range: span.range.clone(),
             })
@@ -268,6 +298,7 @@ fn split(rendered: &Rendered) -> Vec<Document<'_>> {
         if marker {
             out.push(Document {
                 rendered,
+                source: &rendered.source,
                 line: start_line,
                 range: start..at,
             });
@@ -277,6 +308,7 @@ fn split(rendered: &Rendered) -> Vec<Document<'_>> {
     }
     out.push(Document {
         rendered,
+        source: &rendered.source,
         line: start_line,
         range: start..text.len(),
     });
@@ -348,7 +380,7 @@ fn parse_document<'a>(
         .and_then(Value::as_object)
         .is_some_and(|a| a.contains_key(HOOK_ANNOTATION));
     Ok(Manifest {
-        source: &doc.rendered.source,
+        source: doc.source,
         file: &doc.rendered.file,
         content: text,
         api_version,
