@@ -72,6 +72,7 @@ fn the_root_chart_packages_reproducibly() {
         "values.yaml",
         "values.schema.json",
         ".helmignore",
+        "aether-lint.yaml",
         "templates",
         "charts",
         "values",
