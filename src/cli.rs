@@ -16,6 +16,7 @@ use crate::commands::package::PackageArgs;
 use crate::commands::repo::RepoArgs;
 use crate::commands::show::ShowArgs;
 use crate::commands::template::TemplateArgs;
+use crate::commands::validate::ValidateArgs;
 use crate::commands::values::ValuesCommandArgs;
 use crate::oci::Connection;
 use crate::oci::http::{DEFAULT_TIMEOUT, parse_duration};
@@ -37,6 +38,9 @@ pub enum Command {
     Template(TemplateArgs),
     /// Render a chart and report the validator's findings (text, JSON or SARIF).
     Lint(LintArgs),
+    /// Check any manifests (a file, a folder, `-` for stdin) against the Kubernetes schemas
+    /// and the rules true of any workload, as `lint` does for a chart.
+    Validate(ValidateArgs),
     /// Print a chart's layered values, or with --explain where a key was set.
     Values(ValuesCommandArgs),
     /// Package a chart directory into a reproducible <name>-<version>.tgz.

@@ -211,7 +211,7 @@ pub(crate) fn read_bounded(reader: impl Read, shown: &str, limit: u64) -> Result
 
 /// Opens a path already known to be a regular file without following a link or blocking on
 /// a FIFO swapped in since, checks again what it opened, and reads at most `limit` bytes.
-fn read_regular(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
     let file = std::fs::File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)

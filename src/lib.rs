@@ -30,6 +30,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
     match cli.command {
         cli::Command::Template(args) => commands::template::run(&args),
         cli::Command::Lint(args) => commands::lint::run(&args),
+        cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Values(args) => commands::values::run(&args),
         cli::Command::Package(args) => commands::package::run(&args),
         cli::Command::Show(args) => commands::show::run(&args),

@@ -35,18 +35,23 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     let mut arenas = crate::render::manifest::Arenas::default();
     let manifests = release.manifests(&mut arenas)?;
     let findings = release.validate(&manifests, args.strict)?;
-    let printed = match args.format {
-        Format::Text => {
-            let text = report::text(&findings);
-            if text.is_empty() {
-                format!("{}: no findings\n", release.prepared.chart.name())
-            } else {
-                text
-            }
-        }
-        Format::Json => report::json(&findings) + "\n",
-        Format::Sarif => report::sarif(&findings) + "\n",
-    };
-    crate::out!("{printed}");
+    let clean = || format!("{}: no findings\n", release.prepared.chart.name());
+    crate::out!("{}", printed(&findings, args.format, clean));
     Ok(u8::from(report::failing(&findings)))
+}
+
+/// The findings in `format`; `clean` is the text when there are none.
+pub(crate) fn printed(
+    findings: &[crate::validate::Finding],
+    format: Format,
+    clean: impl FnOnce() -> String,
+) -> String {
+    match format {
+        Format::Text => {
+            let text = report::text(findings);
+            if text.is_empty() { clean() } else { text }
+        }
+        Format::Json => report::json(findings) + "\n",
+        Format::Sarif => report::sarif(findings) + "\n",
+    }
 }

@@ -11,4 +11,5 @@ pub mod package;
 pub mod repo;
 pub mod show;
 pub mod template;
+pub mod validate;
 pub mod values;

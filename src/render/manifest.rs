@@ -99,6 +99,18 @@ pub struct Span {
     source: Option<String>,
 }
 
+impl Span {
+    /// The document's text in the file it was split from.
+    pub fn text<'r>(&self, rendered: &'r Rendered) -> &'r str {
+        &rendered.text[self.range.clone()]
+    }
+
+    /// The name the document goes by when not its file's (its `# Source:` or `FILE:LINE`).
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+}
+
 /// Why a rendered document is not a manifest.
 #[derive(Debug, Clone)]
 struct Problem {
@@ -161,12 +173,15 @@ pub fn split_file(rendered: &Rendered) -> Vec<Span> {
 }
 
 /// Splits a manifest stream (`helm template`'s output, a GitOps file) into its documents, each
-/// named by its `# Source:` comment when it has one, else by `FILE:LINE` (by `FILE` alone when
-/// it is the only document).
+/// named by its `# Source:` comment when it has one, else by `FILE:LINE`.
 pub fn split_stream(rendered: &Rendered) -> Vec<Span> {
     let mut spans = split_file(rendered);
-    let single = spans.len() == 1;
+    // The line each document's first character is on, counted once through the text.
+    let (mut counted, mut line) = (0, 1);
     for span in &mut spans {
+        line += memchr::memchr_iter(b'\n', &rendered.text.as_bytes()[counted..span.range.start])
+            .count();
+        counted = span.range.start;
         let text = &rendered.text[span.range.clone()];
         let named = text
             .lines()
@@ -176,8 +191,7 @@ pub fn split_stream(rendered: &Rendered) -> Vec<Span> {
             .filter(|s| !s.is_empty());
         span.source = Some(match named {
             Some(source) => source.to_string(),
-            None if single => rendered.source.clone(),
-            None => format!("{}:{}", rendered.source, span.line),
+            None => format!("{}:{line}", rendered.source),
         });
     }
     spans
@@ -215,6 +229,17 @@ fn trimmed(doc: &Document<'_>) -> Range<usize> {
     start..end.max(start)
 }
 
+/// The documents of a render, parsed: the manifests in install order, and what kept the
+/// others from being manifests.
+pub struct Parsed<'a> {
+    /// The manifests, sorted into install order.
+    pub manifests: Vec<Manifest<'a>>,
+    /// Documents that are not YAML or lack apiVersion, kind or metadata.name, one message each.
+    pub problems: Vec<String>,
+    /// Objects rendered more than once (same kind, namespace and name), one message each.
+    pub duplicates: Vec<String>,
+}
+
 /// Parses every document of every file, once and in parallel, into `arenas`; reports every
 /// problem at once (documents that are not YAML, lack apiVersion, kind or metadata.name, or
 /// repeat a kind/namespace/name), and sorts the rest into install order.
@@ -224,6 +249,34 @@ pub fn parse<'a>(
     release_namespace: &str,
     trace: Tracer<'_>,
 ) -> Result<Vec<Manifest<'a>>> {
+    let Parsed {
+        manifests,
+        mut problems,
+        duplicates,
+    } = parse_all(files, arenas, release_namespace, trace);
+    problems.extend(duplicates);
+    if !problems.is_empty() {
+        return Err(Error::validation(format!(
+            "the rendered manifests have {} problem{}:\n{}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+    Ok(manifests)
+}
+
+/// Like [`parse`], returning the problems beside the manifests instead of failing on them.
+pub fn parse_all<'a>(
+    files: &'a [(Rendered, Vec<Span>)],
+    arenas: &'a mut Arenas,
+    release_namespace: &str,
+    trace: Tracer<'_>,
+) -> Parsed<'a> {
     let mut by_source: Vec<&(Rendered, Vec<Span>)> = files.iter().collect();
     by_source.sort_by(|a, b| a.0.source.cmp(&b.0.source));
     let documents: Vec<Document<'a>> = by_source
@@ -264,21 +317,13 @@ pub fn parse<'a>(
             }
         }
     }
-    problems.extend(duplicates(&manifests, release_namespace));
-    if !problems.is_empty() {
-        return Err(Error::validation(format!(
-            "the rendered manifests have {} problem{}:\n{}",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" },
-            problems
-                .iter()
-                .map(|p| format!("  - {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )));
-    }
+    let duplicates = duplicates(&manifests, release_namespace);
     sort(&mut manifests);
-    Ok(manifests)
+    Parsed {
+        manifests,
+        problems,
+        duplicates,
+    }
 }
 
 /// Splits at lines that are a `---` document marker, keeping each document's first line number.

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Finding, RULES, SCHEMA_RULE, Severity, UNCHECKED_RULE};
+use super::{Finding, OTHER_CHECKS, RULES, Severity};
 use crate::chart::Chart;
 use crate::error::{Error, Result};
 
@@ -123,8 +123,7 @@ impl Config {
             Error::input(format!("`{name}` is not a valid rule configuration: {e}"))
         })?;
         for (id, setting) in &settings.rules {
-            let known =
-                RULES.iter().any(|r| r.id == id) || id == SCHEMA_RULE.0 || id == UNCHECKED_RULE.0;
+            let known = RULES.iter().any(|r| r.id == id) || OTHER_CHECKS.iter().any(|c| c.0 == id);
             if !known {
                 return Err(Error::input(format!(
                     "`{name}`: unknown rule `{id}`; the rules are listed in docs/rules.md"

@@ -15,6 +15,7 @@ mod pruning;
 pub mod quantity;
 pub mod report;
 pub mod schemas;
+pub mod stream;
 mod user_schemas;
 mod verdict;
 mod wiring;
@@ -272,6 +273,31 @@ pub const SCHEMA_RULE: (&str, &str) = ("AC201", "kubernetes-schema");
 /// The note for kinds no schema describes.
 pub const UNCHECKED_RULE: (&str, &str) = ("AC202", "unchecked-kind");
 
+/// The checks that are not rules over objects: ID, name and rationale.
+pub static OTHER_CHECKS: &[(&str, &str, &str)] = &[
+    (
+        stream::READ_RULE.0,
+        stream::READ_RULE.1,
+        "every document of a manifest stream must be a Kubernetes object: a YAML mapping with \
+         apiVersion, kind and metadata.name",
+    ),
+    (
+        SCHEMA_RULE.0,
+        SCHEMA_RULE.1,
+        "every object must match the strict Kubernetes schema of the target version",
+    ),
+    (
+        UNCHECKED_RULE.0,
+        UNCHECKED_RULE.1,
+        "objects of kinds no bundled or given schema describes are not checked",
+    ),
+    (
+        stream::DUPLICATE_RULE.0,
+        stream::DUPLICATE_RULE.1,
+        "an object given twice in one stream is applied twice, and the later copy wins",
+    ),
+];
+
 /// Runs every rule that applies (Aether's only where the chart enables them) on the rendered
 /// objects, in parallel; the severities are the rules' defaults, the order is the rules' order.
 pub fn run_rules(context: &Context<'_>) -> Vec<Finding> {
@@ -390,23 +416,69 @@ pub fn check(
     manifests: &[crate::render::manifest::Manifest<'_>],
     prepared: Option<Prepared>,
 ) -> crate::Result<Vec<Finding>> {
-    use rayon::prelude::*;
     let config = config::Config::load(input.chart)?;
-    let Prepared { schemas, compiled } = match prepared {
+    let prepared = match prepared {
         Some(prepared) => prepared,
         None => load(input.kube_version, input.schema_dir)?.compile(&[])?,
     };
-    let docs: Vec<Doc> = manifests
-        .par_iter()
-        .map(|m| Doc::new(m, input.namespace))
-        .collect();
-    let outcomes = schemas.check(&docs, compiled)?;
     let provenance = Provenance::build(input.chart, input.values_files, input.options);
-    let context = Context {
-        docs: &docs,
+    let judged = Judged {
         values: input.values,
         provenance: &provenance,
-        aether: config.aether(),
+        config: &config,
+        namespace: input.namespace,
+        strict: input.strict,
+    };
+    judge(&judged, manifests, prepared)
+}
+
+/// Validates manifests no chart of ours rendered (another tool's output, a GitOps folder):
+/// the schemas of `kube_version` and every rule true of any Kubernetes workload.
+pub fn check_stream(
+    manifests: &[crate::render::manifest::Manifest<'_>],
+    kube_version: &semver::Version,
+    schema_dir: Option<&std::path::Path>,
+    namespace: &str,
+    strict: bool,
+) -> crate::Result<Vec<Finding>> {
+    let prepared = load(kube_version, schema_dir)?.compile(&[])?;
+    let judged = Judged {
+        values: &Map::new(),
+        provenance: &Provenance::default(),
+        config: &config::Config::default(),
+        namespace,
+        strict,
+    };
+    judge(&judged, manifests, prepared)
+}
+
+/// What the findings on a set of manifests depend on besides the manifests.
+struct Judged<'a> {
+    values: &'a Map,
+    provenance: &'a Provenance,
+    config: &'a config::Config,
+    namespace: &'a str,
+    strict: bool,
+}
+
+/// Every check on `manifests`: the schemas, then the rules, after the configuration.
+fn judge(
+    judged: &Judged<'_>,
+    manifests: &[crate::render::manifest::Manifest<'_>],
+    prepared: Prepared,
+) -> crate::Result<Vec<Finding>> {
+    use rayon::prelude::*;
+    let Prepared { schemas, compiled } = prepared;
+    let docs: Vec<Doc> = manifests
+        .par_iter()
+        .map(|m| Doc::new(m, judged.namespace))
+        .collect();
+    let outcomes = schemas.check(&docs, compiled)?;
+    let context = Context {
+        docs: &docs,
+        values: judged.values,
+        provenance: judged.provenance,
+        aether: judged.config.aether(),
     };
     let mut findings = schema_findings(&docs, &outcomes, schemas.minor);
     if let Some(note) = &schemas.note {
@@ -421,7 +493,9 @@ pub fn check(
         });
     }
     findings.extend(run_rules(&context));
-    let findings = config.apply(findings, context.environment(), input.strict);
+    let findings = judged
+        .config
+        .apply(findings, context.environment(), judged.strict);
     // Freeing tens of thousands of parsed objects one by one costs about as much as reading
     // them; the process ends soon after validating, so their memory is left to the exit.
     std::mem::forget(docs);

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Finding, RULES, SCHEMA_RULE, Severity, UNCHECKED_RULE};
+use super::{Finding, OTHER_CHECKS, RULES, Severity};
 
 /// Whether any finding fails the run (an error that no annotation skips).
 pub fn failing(findings: &[Finding]) -> bool {
@@ -150,18 +150,7 @@ pub fn sarif(findings: &[Finding]) -> String {
     let rules: Vec<_> = RULES
         .iter()
         .map(|r| (r.id, r.name, r.rationale))
-        .chain([
-            (
-                SCHEMA_RULE.0,
-                SCHEMA_RULE.1,
-                "every object must match the strict Kubernetes schema of the target version",
-            ),
-            (
-                UNCHECKED_RULE.0,
-                UNCHECKED_RULE.1,
-                "objects of kinds no bundled or given schema describes are not checked",
-            ),
-        ])
+        .chain(OTHER_CHECKS.iter().copied())
         .map(|(id, name, rationale)| {
             json!({
                 "id": id,
@@ -200,7 +189,7 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
         let line: u64 = rest.split(':').next()?.trim().parse().ok()?;
         (!file.starts_with("--")).then(|| (file.to_string(), Some(line)))
     });
-    let place = place.or_else(|| f.template.as_ref().map(|t| (template_path(t), None)));
+    let place = place.or_else(|| f.template.as_deref().map(template_location));
     let mut result = json!({"ruleId": f.rule, "level": level, "message": {"text": text}});
     if let Some((uri, line)) = place {
         let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": uri}}});
@@ -213,6 +202,18 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
         result["suppressions"] = json!([{"kind": "inSource", "justification": reason}]);
     }
     result
+}
+
+/// Where a finding's template is: `FILE:LINE` of a manifest stream as it is, a `# Source:`
+/// name as a path in the chart.
+fn template_location(source: &str) -> (String, Option<u64>) {
+    let numbered = source
+        .rsplit_once(':')
+        .and_then(|(file, line)| Some((file, line.parse::<u64>().ok()?)));
+    match numbered {
+        Some((file, line)) => (file.to_string(), Some(line)),
+        None => (template_path(source), None),
+    }
 }
 
 /// `aether/templates/x.yaml` (a `# Source:` name) as a path in the chart: `templates/x.yaml`.
@@ -230,10 +231,10 @@ fn rule_name(id: &str) -> &'static str {
         .find(|r| r.id == id)
         .map(|r| r.name)
         .or_else(|| {
-            [SCHEMA_RULE, UNCHECKED_RULE]
+            OTHER_CHECKS
                 .iter()
-                .find(|(i, _)| *i == id)
-                .map(|(_, n)| *n)
+                .find(|(i, _, _)| *i == id)
+                .map(|(_, n, _)| *n)
         })
         .unwrap_or("rule")
 }

@@ -19,3 +19,4 @@ mod registry;
 mod root_chart;
 mod scripted;
 mod transfers;
+mod validate;
