@@ -290,7 +290,7 @@ impl Schemas {
                 None => match compiled.validators.get(key.as_str()) {
                     Some(v) => match self.extra.get(key.as_str()) {
                         Some(schema) => custom_outcome(v, schema, &doc.json),
-                        None => outcome(v, &doc.json),
+                        None => self.builtin_outcome(v, key, &doc.json),
                     },
                     None => Outcome::Unchecked,
                 },
@@ -338,6 +338,31 @@ fn damaged(e: impl std::fmt::Display) -> Error {
 /// `apiversion/kind` in lower case, the key of a document's schema.
 fn key(doc: &Doc) -> String {
     format!("{}/{}", doc.api_version, doc.kind).to_lowercase()
+}
+
+impl Schemas {
+    /// The validation problems of a built-in kind's object, judged as the API server judges
+    /// it: with nulls in known fields taken as no value (see [`super::pruning`]).
+    fn builtin_outcome(
+        &self,
+        validator: &Validator<Tree>,
+        key: &str,
+        json: &tree::Value,
+    ) -> Outcome {
+        if validator.is_valid(json) {
+            return Outcome::Valid;
+        }
+        let Ok(Some(schema)) = self.kind(key) else {
+            return outcome(validator, json);
+        };
+        let definitions = |name: &str| serde_json::from_str(self.bundle.definition(name)?).ok();
+        let mut pruned = json.to_json();
+        if !super::pruning::prune_nulls_in(&mut pruned, &schema, &definitions) {
+            return outcome(validator, json);
+        }
+        let arena = bumpalo::Bump::new();
+        outcome(validator, &tree::Value::from_json(&pruned, &arena))
+    }
 }
 
 /// The validation problems of a custom resource, judged as the API server judges it: after

@@ -52,10 +52,11 @@ fn selectors(ctx: &Context<'_>, out: &mut Findings) {
 pub const SERVICES: Rule = Rule {
     id: "AC112",
     name: "service-reaches-pods",
-    severity: Severity::Error,
+    severity: Severity::Warning,
     counterparts: &[],
     scope: Scope::Any,
-    rationale: "a Service that selects no pod, or targets a port no container has, serves nothing",
+    rationale: "a Service that selects no pod of the release, or targets a port no container \
+                has, may serve nothing",
     check: services,
 };
 
@@ -95,18 +96,19 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
                 && !targets.iter().any(|t| has_port(t, target))
             {
                 let message = format!("targetPort {target} is not a port of the pods it selects");
-                match target {
-                    // A named port must be declared; a number need not be (declaring
-                    // container ports is informational).
-                    Value::String(_) => out.add(Some(service), message, Vec::new()),
-                    _ => out.warn(
-                        Some(service),
-                        format!(
-                            "{message}; a number no container declares still works if the \
-                             process listens there"
-                        ),
-                    ),
-                }
+                // A named port must be declared to get endpoints; a number need not be
+                // (declaring container ports is informational). Either way the pods run,
+                // and charts keep ports that only some settings use (a TLS port with TLS
+                // off): a warning.
+                let reason = match target {
+                    Value::String(_) => {
+                        "no container declares that name, so the port has no endpoints: \
+                         traffic to it is refused (fine if nothing uses it, else name a \
+                         declared port)"
+                    }
+                    _ => "a number no container declares still works if the process listens there",
+                };
+                out.warn(Some(service), format!("{message}; {reason}"));
             }
         }
     }
@@ -156,7 +158,8 @@ pub const TARGETS: Rule = Rule {
     severity: Severity::Error,
     counterparts: &[],
     scope: Scope::Any,
-    rationale: "an HPA or PDB aimed at nothing protects nothing; a probe on a missing port always fails",
+    rationale: "a probe on a port its container does not declare always fails; an HPA or PDB \
+                aimed at nothing rendered may protect nothing",
     check: targets,
 };
 
@@ -169,10 +172,12 @@ fn targets(ctx: &Context<'_>, out: &mut Findings) {
         let kind = hpa.str_at("/spec/scaleTargetRef/kind").unwrap_or_default();
         let name = hpa.str_at("/spec/scaleTargetRef/name").unwrap_or_default();
         if ctx.workload(kind, name).is_none() {
-            out.add(
+            out.warn(
                 Some(hpa),
-                format!("scales {kind}/{name}, which is not rendered"),
-                Vec::new(),
+                format!(
+                    "scales {kind}/{name}, which is not rendered; fine if another release or \
+                     an operator creates it, else check scaleTargetRef"
+                ),
             );
         }
     }
@@ -185,7 +190,13 @@ fn targets(ctx: &Context<'_>, out: &mut Findings) {
             .iter()
             .any(|d| d.pod_labels().is_some_and(|l| selects(selector, l)))
         {
-            out.add(Some(pdb), "selects no pod".into(), Vec::new());
+            out.warn(
+                Some(pdb),
+                "selects no pod of this release; fine if an operator or another release runs \
+                 them (or the component runs no pods with these settings), else check the \
+                 selector"
+                    .into(),
+            );
         }
     }
     for doc in ctx.docs.iter().filter(|d| d.is_workload()) {

@@ -15,6 +15,7 @@ mod fuzz_corpus;
 mod hostile;
 mod lint;
 mod packaging;
+mod realworld;
 mod registry;
 mod root_chart;
 mod scripted;
