@@ -53,7 +53,7 @@ pub struct Prepared {
 
 /// Loads the chart at `path` and layers the values (see [`prepare`]), checking them against
 /// no schema yet.
-fn prepare_unchecked(
+pub fn prepare_unchecked(
     path: &std::path::Path,
     options: &ValuesOptions,
     limits: Limits,
@@ -104,7 +104,7 @@ pub fn prepare(
 
 /// Checks the values against the charts' values.schema.json files; a violation names the
 /// layer that set the value.
-fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
+pub fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
     let mut violations = Vec::new();
     check_schemas(&prepared.chart, &prepared.values, "", &mut violations)?;
     if violations.is_empty() {
@@ -149,34 +149,72 @@ fn describe_violations(
     files.dedup();
     let mut text = format!("the values do not match `{}`:", files.join("`, `"));
     for (prefix, violation) in violations {
-        let at = if violation.path.is_empty() {
-            "(root)".to_string()
-        } else {
-            violation.path.join(".")
+        let at = match (violation.path.is_empty(), prefix.as_str()) {
+            (true, "") => "(root)".to_string(),
+            (true, prefix) => prefix.trim_end_matches('.').to_string(),
+            (false, prefix) => format!("{prefix}{}", violation.path.join(".")),
         };
-        text.push_str(&format!("\n  - {prefix}{at}: {}", violation.problem));
-        // Lists are set whole by a layer: the nearest key above an item that a layer set.
-        let set_by = (1..=violation.path.len()).rev().find_map(|n| {
-            let key = format!("{prefix}{}", violation.path[..n].join("."));
-            let origins = provenance.origins(&key);
-            Some((provenance.describe(&key)?, origins.last()?.place.clone()))
-        });
-        match set_by {
-            Some((described, place)) => {
-                text.push_str(&format!("\n    set at {described}"));
-                if violation.wants_string {
-                    let hint = match place.strip_prefix("--set ") {
-                        Some(expr) => format!("use `--set-string {expr}` to pass it as a string"),
-                        None if place.starts_with("--") => "pass it as a string".to_string(),
-                        None => "quote it in that file to make it a string".to_string(),
-                    };
-                    text.push_str(&format!("; {hint}"));
-                }
-            }
-            None => text.push_str("\n    no values file or flag sets it: add it to one"),
-        }
+        text.push_str(&format!("\n  - {at}: {}", violation.problem));
+        text.push_str(&violation_origin(prefix, violation, provenance));
     }
     text.push_str("\nchange the values at the places named above");
+    text
+}
+
+/// Where the value behind one violation was set, and what to do, as lines to print under it.
+fn violation_origin(
+    prefix: &str,
+    violation: &schema::Violation,
+    provenance: &Provenance,
+) -> String {
+    let table = format!("{prefix}{}", violation.path.join("."));
+    let table = table.trim_end_matches('.');
+    let member = |name: &str| match table {
+        "" => name.to_string(),
+        table => format!("{table}.{name}"),
+    };
+    // A complaint about members of a table: where each unexpected one was set, or where a
+    // missing one was deleted (a null, a mis-indented key).
+    if !violation.members.is_empty() {
+        let mut text = String::new();
+        for name in &violation.members {
+            let key = member(name);
+            match (provenance.describe(&key), violation.missing) {
+                (Some(described), false) => text.push_str(&format!(
+                    "\n    `{key}` is set at {described}; remove it, or check its spelling and \
+                     indentation"
+                )),
+                (Some(described), true) => text.push_str(&format!(
+                    "\n    deleted at {described}; give `{key}` a value there, or remove the null"
+                )),
+                (None, true) => text.push_str(&format!(
+                    "\n    no values file or flag sets `{key}`: add it to one"
+                )),
+                (None, false) => text.push_str(&format!(
+                    "\n    no values file or flag sets `{key}`; remove it where it is set"
+                )),
+            }
+        }
+        return text;
+    }
+    // Lists are set whole by a layer: the nearest key above an item that a layer set.
+    let set_by = (1..=violation.path.len()).rev().find_map(|n| {
+        let key = format!("{prefix}{}", violation.path[..n].join("."));
+        let origins = provenance.origins(&key);
+        Some((provenance.describe(&key)?, origins.last()?.place.clone()))
+    });
+    let Some((described, place)) = set_by else {
+        return "\n    no values file or flag sets it: add it to one".into();
+    };
+    let mut text = format!("\n    set at {described}");
+    if violation.wants_string {
+        let hint = match place.strip_prefix("--set ") {
+            Some(expr) => format!("use `--set-string {expr}` to pass it as a string"),
+            None if place.starts_with("--") => "pass it as a string".to_string(),
+            None => "quote it in that file to make it a string".to_string(),
+        };
+        text.push_str(&format!("; {hint}"));
+    }
     text
 }
 

@@ -3,7 +3,7 @@
 use crate::chart::Limits;
 use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
-use crate::release::{DEFAULT_KUBE_VERSION, prepare};
+use crate::release::{DEFAULT_KUBE_VERSION, check_values, prepare, prepare_unchecked};
 use crate::values::Value;
 use crate::values::provenance::Provenance;
 use crate::version::parse_lenient;
@@ -27,14 +27,29 @@ pub struct ValuesCommandArgs {
 pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
     let options = args.values.options();
     let kube = parse_lenient(DEFAULT_KUBE_VERSION).map_err(Error::usage)?;
-    let prepared = prepare(&args.chart, &options, Limits::default(), &kube)?;
     let Some(key) = &args.explain else {
+        let prepared = prepare(&args.chart, &options, Limits::default(), &kube)?;
         let text = to_yaml(&Value::Map(prepared.values).to_template())
             .map_err(|e| Error::input(format!("cannot print the values: {e}")))?;
         crate::outln!("{text}");
         return Ok(0);
     };
+    // Explaining is how a schema violation is understood: the layers are printed first, the
+    // violations after them (and the exit is 1).
+    let prepared = prepare_unchecked(&args.chart, &options, Limits::default(), &kube)?;
     let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &options);
+    explain_key(&provenance, key)?;
+    match check_values(&prepared, &options) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            Ok(1)
+        }
+    }
+}
+
+/// Prints every layer that set `key`, or each key below it.
+fn explain_key(provenance: &Provenance, key: &str) -> Result<()> {
     let origins = provenance.origins(key);
     if origins.is_empty() {
         let under: Vec<&str> = provenance
@@ -47,12 +62,12 @@ pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
             )));
         }
         for k in under {
-            explain(&provenance, k);
+            explain(provenance, k);
         }
-        return Ok(0);
+        return Ok(());
     }
-    explain(&provenance, key);
-    Ok(0)
+    explain(provenance, key);
+    Ok(())
 }
 
 /// Prints every layer that set `key`, the winning one last.

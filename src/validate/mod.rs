@@ -156,6 +156,31 @@ impl Context<'_> {
             .collect()
     }
 
+    /// Where a rendered scalar came from: the values leaves whose final value is exactly
+    /// `scalar`, when one or two are (more would be a guess), each with the layer that set it.
+    pub fn holding(&self, scalar: &str) -> Vec<String> {
+        if scalar.is_empty() {
+            return Vec::new();
+        }
+        let hits: Vec<&str> = self
+            .provenance
+            .keys()
+            .filter(|path| {
+                self.provenance
+                    .origins(path)
+                    .last()
+                    .is_some_and(|o| o.value.trim_matches('"') == scalar)
+            })
+            .take(3)
+            .collect();
+        if hits.len() > 2 {
+            return Vec::new();
+        }
+        hits.iter()
+            .filter_map(|path| self.provenance.describe(path))
+            .collect()
+    }
+
     /// The value at a dotted path of the coalesced values.
     pub fn value_at(&self, path: &str) -> Option<&Value> {
         let mut node = self.values.get(path.split('.').next()?)?;
@@ -319,8 +344,14 @@ pub fn run_rules(context: &Context<'_>) -> Vec<Finding> {
         .collect()
 }
 
-/// The findings of the schema check, one per invalid document, and notes for unchecked kinds.
-pub fn schema_findings(docs: &[Doc], outcomes: &[schemas::Outcome], minor: u64) -> Vec<Finding> {
+/// The findings of the schema check, one per invalid document, and notes for unchecked kinds;
+/// an offending scalar that some values leaf holds is traced to where it was set.
+pub fn schema_findings(
+    context: &Context<'_>,
+    outcomes: &[schemas::Outcome],
+    minor: u64,
+) -> Vec<Finding> {
+    let docs = context.docs;
     let mut out = Vec::new();
     let mut unchecked = std::collections::BTreeSet::new();
     for (doc, outcome) in docs.iter().zip(outcomes) {
@@ -333,11 +364,19 @@ pub fn schema_findings(docs: &[Doc], outcomes: &[schemas::Outcome], minor: u64) 
                     "does not match the Kubernetes 1.{minor} schema of {} {}: {}",
                     doc.api_version,
                     doc.kind,
-                    problems.join("; ")
+                    problems
+                        .iter()
+                        .map(|p| p.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
                 object: Some(doc.id()),
                 template: Some(doc.source.clone()),
-                values: Vec::new(),
+                values: problems
+                    .iter()
+                    .filter_map(|p| p.scalar.as_deref())
+                    .flat_map(|scalar| context.holding(scalar))
+                    .collect(),
                 suppressed: None,
             }),
             schemas::Outcome::Unchecked => {
@@ -480,7 +519,7 @@ fn judge(
         provenance: judged.provenance,
         aether: judged.config.aether(),
     };
-    let mut findings = schema_findings(&docs, &outcomes, schemas.minor);
+    let mut findings = schema_findings(&context, &outcomes, schemas.minor);
     if let Some(note) = &schemas.note {
         findings.push(Finding {
             rule: SCHEMA_RULE.0,

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use jsonschema::{Registry, Retrieve, ValidationOptions, Validator};
 use rayon::prelude::*;
+
+use super::doc::At;
 use serde_json::Value;
 
 use super::doc::Doc;
@@ -50,10 +52,20 @@ const CRDS: [(&str, &str); 3] = [
 pub enum Outcome {
     /// Valid.
     Valid,
-    /// The schema's complaints, each `path: problem`.
-    Invalid(Vec<String>),
+    /// The schema's complaints.
+    Invalid(Vec<Problem>),
     /// No schema knows this kind.
     Unchecked,
+}
+
+/// One complaint of a schema about a document.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// `path: problem` (`spec.replicas: "three" is not of type "integer"`), or a count of the
+    /// complaints left out.
+    pub text: String,
+    /// The offending scalar as the document holds it (`three`), when the complaint is about one.
+    pub scalar: Option<String>,
 }
 
 /// The schemas of one Kubernetes version plus any user schemas, ready to check documents.
@@ -384,25 +396,38 @@ fn outcome(validator: &Validator<Tree>, json: &tree::Value) -> Outcome {
     if validator.is_valid(json) {
         return Outcome::Valid;
     }
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     let mut total = 0;
     for error in validator.iter_errors(json) {
         total += 1;
         if problems.len() < MAX_ERRORS_PER_DOC {
-            let at = error.instance_path().to_string();
-            let at = if at.is_empty() {
+            let path = error.instance_path().to_string();
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            let at = if segments.is_empty() {
                 "(root)".into()
             } else {
-                at.trim_start_matches('/').replace('/', ".")
+                segments.join(".")
             };
-            problems.push(format!("{at}: {error}"));
+            let scalar = match json.at(&segments) {
+                Some(tree::Value::String(s)) => Some(s.to_string()),
+                Some(tree::Value::Number(n)) => Some(n.to_string()),
+                Some(tree::Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            };
+            problems.push(Problem {
+                text: format!("{at}: {error}"),
+                scalar,
+            });
         }
     }
     if total == 0 {
         return Outcome::Valid;
     }
     if total > problems.len() {
-        problems.push(format!("and {} more", total - problems.len()));
+        problems.push(Problem {
+            text: format!("and {} more", total - problems.len()),
+            scalar: None,
+        });
     }
     Outcome::Invalid(problems)
 }

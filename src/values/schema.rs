@@ -21,6 +21,11 @@ pub struct Violation {
     pub problem: String,
     /// Whether the schema wants a string where the value is something else.
     pub wants_string: bool,
+    /// The members of the offending table the complaint is about: a required one that is
+    /// missing, or ones the schema does not allow.
+    pub members: Vec<String>,
+    /// Whether those members are missing (else they are unexpected).
+    pub missing: bool,
 }
 
 /// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
@@ -60,11 +65,24 @@ pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violat
                 } => types.contains(JsonType::String),
                 _ => false,
             };
+            let (members, missing) = match e.kind() {
+                ValidationErrorKind::Required { property } => (
+                    property.as_str().map(str::to_string).into_iter().collect(),
+                    true,
+                ),
+                ValidationErrorKind::AdditionalProperties { unexpected }
+                | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                    (unexpected.clone(), false)
+                }
+                _ => (Vec::new(), false),
+            };
             Violation {
                 file: file.clone(),
                 path,
                 problem: e.to_string(),
                 wants_string,
+                members,
+                missing,
             }
         })
         .collect())

@@ -561,3 +561,34 @@ fn aether_rules_run_only_where_the_chart_enables_them() {
         run.stderr
     );
 }
+
+/// `values --explain` is how a refused overlay is understood: it prints the layers even when
+/// the values break the schema (then the violations, exit 1), and a null that deleted a table
+/// says what it deleted.
+#[test]
+fn explain_works_on_values_the_schema_refuses() {
+    let dir = repo_root().join("tests/fixtures/cases/err-schema-null-deletes-table");
+    let run = aether(
+        &dir,
+        &["values", "-f", "values/prod.yaml", "--explain", "image"],
+    );
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert_eq!(
+        run.stdout,
+        "=> values/prod.yaml:2: image = null (deletes image.tag = \"1.0\" from values.yaml:5)\n"
+    );
+    assert!(
+        run.stderr
+            .contains("deleted at values/prod.yaml:2: image = null"),
+        "{}",
+        run.stderr
+    );
+    let leaf = aether(
+        &dir,
+        &["values", "-f", "values/prod.yaml", "--explain", "image.tag"],
+    );
+    assert_eq!(
+        leaf.stdout,
+        "   values.yaml:5: image.tag = \"1.0\"\n=> values/prod.yaml:2: image.tag = null (deleted with `image`)\n"
+    );
+}
