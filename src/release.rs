@@ -155,10 +155,52 @@ fn describe_violations(
             (false, prefix) => format!("{prefix}{}", violation.path.join(".")),
         };
         text.push_str(&format!("\n  - {at}: {}", violation.problem));
+        if let Some(reason) = &violation.reason {
+            text.push_str(&format!(" ({reason})"));
+        }
         text.push_str(&violation_origin(prefix, violation, provenance));
     }
     text.push_str("\nchange the values at the places named above");
     text
+}
+
+/// A chart's refusal of its values (`fail`, `required`) with where each value it names was
+/// set (`secrets.create`, `api.proxy.gracefulShutdownTimeoutSecs`); other errors as they are.
+fn name_the_values(error: Error, prepared: &Prepared, options: &ValuesOptions) -> Error {
+    if error.kind() != crate::error::ErrorKind::Validation {
+        return error;
+    }
+    let message = error.to_string();
+    let provenance = Provenance::build(&prepared.chart, &prepared.values_files, options);
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    // The chart's words, after the template's place.
+    let detail = message
+        .split_once("): ")
+        .map_or(message.as_str(), |(_, d)| d);
+    let mut named: Vec<String> = Vec::new();
+    for word in detail.split(|c: char| !is_key_char(c)) {
+        let word = word.trim_matches('.');
+        // Only words that start like a values key (`example.com` in a message is not one).
+        let top = word.split('.').next().unwrap_or_default();
+        let is_key = prepared.values.contains_key(top);
+        if word.contains('.') && is_key && !named.iter().any(|n| n == word) {
+            named.push(word.to_string());
+        }
+    }
+    let mut lines = String::new();
+    for key in &named {
+        match provenance.describe(key) {
+            Some(described) => lines.push_str(&format!("\n  = set at {described}")),
+            None if provenance.keys().any(|k| k.starts_with(&format!("{key}."))) => {}
+            None => lines.push_str(&format!("\n  = `{key}` is set by no values file or flag")),
+        }
+    }
+    if lines.is_empty() {
+        return error;
+    }
+    Error::validation(format!(
+        "{message}{lines}\nchange the values at the places named above"
+    ))
 }
 
 /// Where the value behind one violation was set, and what to do, as lines to print under it.
@@ -187,9 +229,15 @@ fn violation_origin(
                 (Some(described), true) => text.push_str(&format!(
                     "\n    deleted at {described}; give `{key}` a value there, or remove the null"
                 )),
-                (None, true) => text.push_str(&format!(
-                    "\n    no values file or flag sets `{key}`: add it to one"
-                )),
+                (None, true) => match set_above(prefix, &violation.path, provenance) {
+                    // An item of a list a layer set whole, or a table it set without it.
+                    Some((described, _)) => text.push_str(&format!(
+                        "\n    set at {described}, without `{name}`; add it there"
+                    )),
+                    None => text.push_str(&format!(
+                        "\n    no values file or flag sets `{key}`: add it to one"
+                    )),
+                },
                 (None, false) => text.push_str(&format!(
                     "\n    no values file or flag sets `{key}`; remove it where it is set"
                 )),
@@ -197,13 +245,7 @@ fn violation_origin(
         }
         return text;
     }
-    // Lists are set whole by a layer: the nearest key above an item that a layer set.
-    let set_by = (1..=violation.path.len()).rev().find_map(|n| {
-        let key = format!("{prefix}{}", violation.path[..n].join("."));
-        let origins = provenance.origins(&key);
-        Some((provenance.describe(&key)?, origins.last()?.place.clone()))
-    });
-    let Some((described, place)) = set_by else {
+    let Some((described, place)) = set_above(prefix, &violation.path, provenance) else {
         return "\n    no values file or flag sets it: add it to one".into();
     };
     let mut text = format!("\n    set at {described}");
@@ -216,6 +258,16 @@ fn violation_origin(
         text.push_str(&format!("; {hint}"));
     }
     text
+}
+
+/// The layer that set `path` or, since lists are set whole by a layer, the nearest key above
+/// it that a layer set: described, and its place.
+fn set_above(prefix: &str, path: &[String], provenance: &Provenance) -> Option<(String, String)> {
+    (1..=path.len()).rev().find_map(|n| {
+        let key = format!("{prefix}{}", path[..n].join("."));
+        let origins = provenance.origins(&key);
+        Some((provenance.describe(&key)?, origins.last()?.place.clone()))
+    })
 }
 
 /// A rendered release: the prepared chart and every rendered, checked file.
@@ -276,7 +328,7 @@ pub fn render(settings: Settings) -> Result<Release> {
         checked?;
         print_warnings(&prepared.warnings);
         check_release_name(&release_name, settings.release_name.is_none())?;
-        files
+        files.map_err(|e| name_the_values(e, &prepared, &settings.values))
     };
     let (files, schemas) = if settings.validate {
         let (files, loaded) = rayon::join(render, || {

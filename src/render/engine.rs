@@ -287,6 +287,15 @@ fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> 
         (Some(at), None) => format!("`{at}`"),
         _ => "a template".into(),
     };
+    let refused = std::error::Error::source(innermost)
+        .is_some_and(|s| s.downcast_ref::<super::filters::Refusal>().is_some());
+    if refused {
+        // The chart's declared invariant, broken by the values: a finding about them (exit 1).
+        let detail = innermost.detail().unwrap_or("a required value is missing");
+        return Error::validation(format!(
+            "the chart refuses these values ({location}): {detail}"
+        ));
+    }
     let problem = match (innermost.kind(), innermost.detail()) {
         (ErrorKind::UndefinedError, detail) => format!(
             "undefined value{}; check the spelling of the value, or test it with `is defined` or `| default(...)`",

@@ -57,6 +57,24 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, message.into())
 }
 
+/// A chart's own refusal of its values (`fail`, `required`): the invariant the chart declared,
+/// told apart from a broken template by this source.
+#[derive(Debug)]
+pub struct Refusal;
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the chart refuses these values")
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// The chart refusing its values with `message`.
+fn refusal(message: String) -> Error {
+    invalid(message).with_source(Refusal)
+}
+
 /// The text of a value; undefined is an error (a typo must never render as nothing).
 fn text(value: &Value, filter: &str) -> Result<String, Error> {
     if value.is_undefined() {
@@ -153,7 +171,7 @@ fn required(value: Value, message: Option<String>) -> Result<Value, Error> {
     let missing = value.is_undefined() || value.is_none() || value.as_str() == Some("");
     if missing {
         let message = message.unwrap_or_else(|| "a required value is missing".into());
-        return Err(invalid(message));
+        return Err(refusal(message));
     }
     Ok(value)
 }
@@ -181,7 +199,7 @@ fn trimsuffix(value: &Value, suffix: &str) -> Result<String, Error> {
 }
 
 fn fail(message: String) -> Result<Value, Error> {
-    Err(invalid(message))
+    Err(refusal(message))
 }
 
 /// Renders a string as a template with the current context (or `ctx=` given as a keyword).

@@ -26,6 +26,9 @@ pub struct Violation {
     pub members: Vec<String>,
     /// Whether those members are missing (else they are unexpected).
     pub missing: bool,
+    /// Why the schema asks it, when the failing rule is a conditional (`if`/`then`) whose
+    /// `then` has a description: `set exactly one of ...`.
+    pub reason: Option<String>,
 }
 
 /// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
@@ -76,7 +79,9 @@ pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violat
                 }
                 _ => (Vec::new(), false),
             };
+            let reason = reason(&schema, &e.schema_path().to_string());
             Violation {
+                reason,
                 file: file.clone(),
                 path,
                 problem: e.to_string(),
@@ -86,4 +91,24 @@ pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violat
             }
         })
         .collect())
+}
+
+/// The description of the innermost `then` (or `allOf` item under one) on the way to the
+/// failing keyword at `pointer` (a JSON pointer into `schema`).
+fn reason(schema: &serde_json::Value, pointer: &str) -> Option<String> {
+    let mut node = schema;
+    let mut found = None;
+    let mut conditional = false;
+    for segment in pointer.split('/').filter(|s| !s.is_empty()) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        node = match node {
+            serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            other => other.get(&segment)?,
+        };
+        conditional |= segment == "then";
+        if conditional && let Some(text) = node.get("description").and_then(|d| d.as_str()) {
+            found = Some(text.to_string());
+        }
+    }
+    found
 }

@@ -14,6 +14,7 @@ mod differential;
 mod fuzz_corpus;
 mod hostile;
 mod lint;
+mod overlays;
 mod packaging;
 mod realworld;
 mod registry;

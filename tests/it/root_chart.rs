@@ -622,7 +622,7 @@ fn overlay_mistakes_are_refused_with_the_value_to_fix() {
                 "--set",
                 "secrets.externalSecret.enabled=false,secrets.create=true,secrets.values.postgresPassword=x",
             ],
-            "production must not do",
+            "production must not put secret values in an overlay",
         ),
         (
             &[
