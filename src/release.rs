@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::render::{self, Capabilities, RenderOptions, manifest};
 use crate::validate;
 use crate::values::coalesce::{Warnings, coalesce};
-use crate::values::provenance::Provenance;
+use crate::values::provenance::{Place, Provenance};
 use crate::values::{Map, Value, ValuesOptions, schema};
 use crate::version::Constraint;
 
@@ -250,10 +250,12 @@ fn violation_origin(
     };
     let mut text = format!("\n    set at {described}");
     if violation.wants_string {
-        let hint = match place.strip_prefix("--set ") {
-            Some(expr) => format!("use `--set-string {expr}` to pass it as a string"),
-            None if place.starts_with("--") => "pass it as a string".to_string(),
-            None => "quote it in that file to make it a string".to_string(),
+        let hint = match &place {
+            Place::Flag { flag, expr } if flag == "--set" => {
+                format!("use `--set-string {expr}` to pass it as a string")
+            }
+            Place::Flag { .. } => "pass it as a string".to_string(),
+            _ => "quote it in that file to make it a string".to_string(),
         };
         text.push_str(&format!("; {hint}"));
     }
@@ -262,11 +264,10 @@ fn violation_origin(
 
 /// The layer that set `path` or, since lists are set whole by a layer, the nearest key above
 /// it that a layer set: described, and its place.
-fn set_above(prefix: &str, path: &[String], provenance: &Provenance) -> Option<(String, String)> {
+fn set_above(prefix: &str, path: &[String], provenance: &Provenance) -> Option<(String, Place)> {
     (1..=path.len()).rev().find_map(|n| {
         let key = format!("{prefix}{}", path[..n].join("."));
-        let origins = provenance.origins(&key);
-        Some((provenance.describe(&key)?, origins.last()?.place.clone()))
+        provenance.traced(&key).map(|t| (t.text, t.place))
     })
 }
 

@@ -69,7 +69,7 @@ pub fn reference(dir: &Path) -> Result<String> {
     out.push_str(&rule);
     for (key, value) in &leaves {
         let origin = provenance.origins(key).first().map(|o| o.place.clone());
-        let place = origin.as_deref();
+        let place = origin.as_ref().and_then(|p| p.file());
         let described = place
             .and_then(|p| comment_at(p, &texts, Scope::Own))
             .or_else(|| schema_description(&schemas, key))
@@ -230,9 +230,12 @@ enum Scope {
 }
 
 /// The comment describing the key at `file:line` (see [`Scope`]).
-fn comment_at(place: &str, texts: &BTreeMap<String, String>, scope: Scope) -> Option<String> {
-    let (file, line) = place.rsplit_once(':')?;
-    let index = line.parse::<usize>().ok()?.checked_sub(1)?;
+fn comment_at(
+    (file, line, _): (&str, usize, usize),
+    texts: &BTreeMap<String, String>,
+    scope: Scope,
+) -> Option<String> {
+    let index = line.checked_sub(1)?;
     let lines: Vec<&str> = texts.get(file)?.lines().collect();
     if index >= lines.len() {
         return None;

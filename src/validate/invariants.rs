@@ -322,7 +322,7 @@ fn world_server_workload(ctx: &Context<'_>, out: &mut Findings) {
         if stateful != claims || pvc.is_some_and(|p| p != stateful) {
             let origins = ctx
                 .provenance
-                .describe("world-server.pvc")
+                .traced("world-server.pvc")
                 .into_iter()
                 .collect();
             out.add(
@@ -390,7 +390,7 @@ fn region_routing(ctx: &Context<'_>, out: &mut Findings) {
             .fold(0, i64::saturating_add);
         let trace = || {
             ctx.provenance
-                .describe("world-server.regions")
+                .traced("world-server.regions")
                 .into_iter()
                 .collect::<Vec<_>>()
         };
@@ -459,7 +459,7 @@ fn canary_stages(ctx: &Context<'_>, out: &mut Findings) {
             out.add(
                 None,
                 format!("`{key}` must be increasing percentages ending at 100, not {numbers:?}"),
-                ctx.provenance.describe(&key).into_iter().collect(),
+                ctx.provenance.traced(&key).into_iter().collect(),
             );
         }
     }
@@ -651,10 +651,7 @@ fn production_secrets(ctx: &Context<'_>, out: &mut Findings) {
             .unwrap_or("");
         let is_text = matches!(ctx.value_at(key), Some(Val::String(s)) if !s.is_empty());
         if secret_like && is_text {
-            let described = ctx
-                .provenance
-                .describe(key)
-                .map(|d| d.replace(value, "<redacted>"));
+            let described = ctx.provenance.traced(key).map(|d| d.redacted(value));
             out.add(
                 None,
                 format!("`{key}` holds a secret value in production; use secrets.externalSecret or secrets.existingSecret"),

@@ -20,7 +20,7 @@ mod user_schemas;
 mod verdict;
 mod wiring;
 
-use crate::values::provenance::Provenance;
+use crate::values::provenance::{Provenance, Traced};
 use crate::values::{Map, Value};
 use doc::At;
 use doc::Doc;
@@ -54,7 +54,7 @@ pub struct Finding {
     pub template: Option<String>,
     /// Where the values behind it were set, e.g. `values/prod.yaml:14: api.replicas = 5`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
+    pub values: Vec<Traced>,
     /// Why the object's annotations skip this check, if they do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
@@ -121,7 +121,7 @@ impl Context<'_> {
     /// ends with it, ignoring case, `-`, `_` and a `db` prefix) and whose value is `value`. Leaves
     /// under the component's or the object's name win; without such a leaf, a single candidate
     /// is still named, several are not (they would be a guess).
-    pub fn trace(&self, doc: Option<&Doc>, key: &str, value: &str) -> Vec<String> {
+    pub fn trace(&self, doc: Option<&Doc>, key: &str, value: &str) -> Vec<Traced> {
         let wanted = normalize(key);
         let mut names: Vec<&str> = Vec::new();
         if let Some(doc) = doc {
@@ -152,13 +152,13 @@ impl Context<'_> {
         chosen
             .iter()
             .take(2)
-            .filter_map(|path| self.provenance.describe(path))
+            .filter_map(|path| self.provenance.traced(path))
             .collect()
     }
 
     /// Where a rendered scalar came from: the values leaves whose final value is exactly
     /// `scalar`, when one or two are (more would be a guess), each with the layer that set it.
-    pub fn holding(&self, scalar: &str) -> Vec<String> {
+    pub fn holding(&self, scalar: &str) -> Vec<Traced> {
         if scalar.is_empty() {
             return Vec::new();
         }
@@ -177,7 +177,7 @@ impl Context<'_> {
             return Vec::new();
         }
         hits.iter()
-            .filter_map(|path| self.provenance.describe(path))
+            .filter_map(|path| self.provenance.traced(path))
             .collect()
     }
 
@@ -228,7 +228,7 @@ pub struct Findings {
 
 impl Findings {
     /// A finding about `doc` (None for findings about values alone).
-    pub fn add(&mut self, doc: Option<&Doc>, message: String, values: Vec<String>) {
+    pub fn add(&mut self, doc: Option<&Doc>, message: String, values: Vec<Traced>) {
         let suppressed = doc.and_then(|d| suppression(d, self.rule.counterparts));
         self.found.push(Finding {
             rule: self.rule.id,

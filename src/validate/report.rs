@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{Finding, OTHER_CHECKS, RULES, Severity};
+use crate::values::provenance::Traced;
 
 /// Whether any finding fails the run (an error that no annotation skips).
 pub fn failing(findings: &[Finding]) -> bool {
@@ -107,7 +108,7 @@ fn summary(shown: &[&Finding], live: &[&Finding], least: Severity) -> String {
 /// each first appears.
 fn groups<'f>(findings: &[&'f Finding]) -> Vec<Vec<&'f Finding>> {
     let mut out: Vec<Vec<&Finding>> = Vec::new();
-    let mut index: std::collections::HashMap<(Severity, &str, &str, &[String]), usize> =
+    let mut index: std::collections::HashMap<(Severity, &str, &str, &[Traced]), usize> =
         std::collections::HashMap::new();
     for f in findings {
         let key = (f.severity, f.rule, f.message.as_str(), f.values.as_slice());
@@ -184,17 +185,24 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
     if let Some(object) = &f.object {
         text = format!("{object}: {text}");
     }
-    let place = f.values.first().and_then(|v| {
-        let (file, rest) = v.split_once(':')?;
-        let line: u64 = rest.split(':').next()?.trim().parse().ok()?;
-        (!file.starts_with("--")).then(|| (file.to_string(), Some(line)))
-    });
+    let place = f
+        .values
+        .first()
+        .and_then(|v| v.place.file())
+        .map(|(file, line, column)| (file.to_string(), Some((line as u64, column as u64))));
     let place = place.or_else(|| f.template.as_deref().map(template_location));
     let mut result = json!({"ruleId": f.rule, "level": level, "message": {"text": text}});
     if let Some((uri, line)) = place {
         let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": uri}}});
-        if let Some(line) = line {
-            location["physicalLocation"]["region"] = json!({"startLine": line});
+        match line {
+            Some((line, 0)) => {
+                location["physicalLocation"]["region"] = json!({"startLine": line});
+            }
+            Some((line, column)) => {
+                location["physicalLocation"]["region"] =
+                    json!({"startLine": line, "startColumn": column});
+            }
+            None => {}
         }
         result["locations"] = json!([location]);
     }
@@ -206,12 +214,12 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
 
 /// Where a finding's template is: `FILE:LINE` of a manifest stream as it is, a `# Source:`
 /// name as a path in the chart.
-fn template_location(source: &str) -> (String, Option<u64>) {
+fn template_location(source: &str) -> (String, Option<(u64, u64)>) {
     let numbered = source
         .rsplit_once(':')
         .and_then(|(file, line)| Some((file, line.parse::<u64>().ok()?)));
     match numbered {
-        Some((file, line)) => (file.to_string(), Some(line)),
+        Some((file, line)) => (file.to_string(), Some((line, 0))),
         None => (template_path(source), None),
     }
 }

@@ -17,13 +17,108 @@ use super::strvals::{SetKind, parse_into};
 use super::tree::{Map, Value};
 use crate::chart::Chart;
 
+/// Where a layer set a key: a line of a values file, or a flag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A values file (`values/prod.yaml`, `charts/world-server/values.yaml`, `<stdin>`); the
+    /// line and column (from 1) of the key.
+    File {
+        /// The file as named on the command line or in the chart.
+        file: String,
+        /// The key's line.
+        line: usize,
+        /// The key's column.
+        column: usize,
+    },
+    /// A values flag and its whole expression (`--set`, `a.b=1,c=2`).
+    Flag {
+        /// `--set`, `--set-string`, `--set-json`, `--set-file` or `--set-literal`.
+        flag: String,
+        /// The expression as given.
+        expr: String,
+    },
+    /// A subchart's value copied by the parent's `import-values`.
+    Imported {
+        /// Where the subchart set it.
+        from: Box<Place>,
+        /// The dependency it was imported from.
+        dependency: String,
+    },
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::File { file, line, .. } => write!(f, "{file}:{line}"),
+            Place::Flag { flag, expr } => write!(f, "{flag} {expr}"),
+            Place::Imported { from, dependency } => {
+                write!(f, "{from} (import-values from {dependency})")
+            }
+        }
+    }
+}
+
+impl Place {
+    /// The file and position, when the place is (or was imported from) a line of a file.
+    pub fn file(&self) -> Option<(&str, usize, usize)> {
+        match self {
+            Place::File { file, line, column } => Some((file, *line, *column)),
+            Place::Flag { .. } => None,
+            Place::Imported { from, .. } => from.file(),
+        }
+    }
+}
+
 /// One layer's setting of a key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
-    /// `values/prod.yaml:14`, `charts/world-server/values.yaml:3` or `--set a.b=1`.
-    pub place: String,
+    /// Where it was set.
+    pub place: Place,
     /// The value as the layer wrote it (`null` for a deletion).
     pub value: String,
+}
+
+/// Where the value behind a finding was set: the words for people and the typed place (SARIF
+/// and editors read the place, never the words).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Traced {
+    /// `values/prod.yaml:14: api.replicas = 5 (overrides values.yaml:31)`.
+    pub text: String,
+    /// The winning layer's place.
+    pub place: Place,
+}
+
+impl Traced {
+    /// The same with `secret` replaced by `<redacted>` wherever it is written (a flag's
+    /// expression holds it too).
+    pub fn redacted(self, secret: &str) -> Traced {
+        if secret.is_empty() {
+            return self;
+        }
+        let place = match self.place {
+            Place::Flag { flag, expr } => Place::Flag {
+                flag,
+                expr: expr.replace(secret, "<redacted>"),
+            },
+            other => other,
+        };
+        Traced {
+            text: self.text.replace(secret, "<redacted>"),
+            place,
+        }
+    }
+}
+
+impl std::fmt::Display for Traced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for Traced {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
 }
 
 /// Every key's origins, lowest precedence first.
@@ -75,13 +170,21 @@ impl Provenance {
 
     /// `values/prod.yaml:14: api.replicas = 5 (overrides values.yaml:31)`, for the winning layer.
     pub fn describe(&self, key: &str) -> Option<String> {
+        self.traced(key).map(|t| t.text)
+    }
+
+    /// [`Provenance::describe`] with the winning layer's place.
+    pub fn traced(&self, key: &str) -> Option<Traced> {
         let origins = self.origins(key);
         let (last, earlier) = origins.split_last()?;
         let mut text = format!("{}: {key} = {}", last.place, last.value);
         if let Some(previous) = earlier.last() {
             text.push_str(&format!(" (overrides {})", previous.place));
         }
-        Some(text)
+        Some(Traced {
+            text,
+            place: last.place.clone(),
+        })
     }
 
     /// A chart's values.yaml and its subcharts', subcharts first (they have the lowest precedence).
@@ -121,7 +224,10 @@ impl Provenance {
                         let origins = origins
                             .iter()
                             .map(|o| Origin {
-                                place: format!("{} (import-values from {})", o.place, request.name),
+                                place: Place::Imported {
+                                    from: Box::new(o.place.clone()),
+                                    dependency: request.name.clone(),
+                                },
                                 value: o.value.clone(),
                             })
                             .collect();
@@ -143,11 +249,21 @@ impl Provenance {
         if Parser::new_from_str(text).load(&mut reader, true).is_err() {
             return;
         }
-        for (path, line, value) in reader.leaves {
+        for Leaf {
+            path,
+            line,
+            column,
+            value,
+        } in reader.leaves
+        {
             self.push(
                 format!("{prefix}{path}"),
                 Origin {
-                    place: format!("{file}:{line}"),
+                    place: Place::File {
+                        file: file.to_string(),
+                        line,
+                        column,
+                    },
                     value,
                 },
             );
@@ -167,7 +283,10 @@ impl Provenance {
             self.push(
                 path,
                 Origin {
-                    place: format!("{flag} {expr}"),
+                    place: Place::Flag {
+                        flag: flag.to_string(),
+                        expr: expr.to_string(),
+                    },
                     value,
                 },
             );
@@ -223,28 +342,47 @@ fn display(value: &Value) -> String {
     }
 }
 
-/// Collects (path, line, value) of every leaf from parser events.
+/// One leaf a values file sets: its dotted path, where its key is (line and column from 1),
+/// and its value as written.
+struct Leaf {
+    path: String,
+    line: usize,
+    column: usize,
+    value: String,
+}
+
+/// Collects every leaf from parser events.
 #[derive(Default)]
 struct Reader {
     /// Open mappings: the key waiting for its value, if any.
     stack: Vec<Frame>,
     /// A sequence or mapping inside a sequence is skipped whole; this counts its depth.
     skipping: usize,
-    leaves: Vec<(String, usize, String)>,
+    leaves: Vec<Leaf>,
 }
 
-/// An open mapping: its path and the key whose value comes next.
+/// An open mapping: its path and the key whose value comes next, with its position.
 struct Frame {
     path: String,
-    key: Option<(String, usize)>,
+    key: Option<(String, Marker)>,
 }
 
 impl Reader {
-    /// The path of the value about to come, and the line of its key.
-    fn value_path(&mut self) -> Option<(String, usize)> {
+    /// The path of the value about to come, and the position of its key.
+    fn value_path(&mut self) -> Option<(String, Marker)> {
         let frame = self.stack.last_mut()?;
-        let (key, line) = frame.key.take()?;
-        Some((format!("{}{key}", frame.path), line))
+        let (key, mark) = frame.key.take()?;
+        Some((format!("{}{key}", frame.path), mark))
+    }
+
+    /// Records the leaf `path` whose key is at `mark`.
+    fn leaf(&mut self, path: String, mark: Marker, value: impl Into<String>) {
+        self.leaves.push(Leaf {
+            path,
+            line: mark.line(),
+            column: mark.col() + 1,
+            value: value.into(),
+        });
     }
 }
 
@@ -278,36 +416,30 @@ impl MarkedEventReceiver for Reader {
                 // An empty mapping is a leaf of its own (`resources: {}`).
                 if let Some(frame) = frame.filter(|f| f.path.ends_with('.')) {
                     let path = frame.path.trim_end_matches('.').to_string();
-                    if !self
-                        .leaves
-                        .iter()
-                        .any(|(p, _, _)| p.starts_with(&frame.path))
-                    {
-                        let line = mark.line();
-                        self.leaves.push((path, line, "{}".into()));
+                    if !self.leaves.iter().any(|l| l.path.starts_with(&frame.path)) {
+                        self.leaf(path, mark, "{}");
                     }
                 }
             }
             Event::Scalar(text, ..) if expects_key => {
                 if let Some(frame) = self.stack.last_mut() {
-                    frame.key = Some((text, mark.line()));
+                    frame.key = Some((text, mark));
                 }
             }
             Event::Scalar(text, style, ..) => {
-                if let Some((path, line)) = self.value_path() {
-                    let value = scalar_display(&text, style);
-                    self.leaves.push((path, line, value));
+                if let Some((path, key)) = self.value_path() {
+                    self.leaf(path, key, scalar_display(&text, style));
                 }
             }
             Event::SequenceStart(..) => {
-                if let Some((path, line)) = self.value_path() {
-                    self.leaves.push((path, line, "[...]".into()));
+                if let Some((path, key)) = self.value_path() {
+                    self.leaf(path, key, "[...]");
                 }
                 self.skipping = 1;
             }
             Event::Alias(_) => {
-                if let Some((path, line)) = self.value_path() {
-                    self.leaves.push((path, line, "*alias".into()));
+                if let Some((path, key)) = self.value_path() {
+                    self.leaf(path, key, "*alias");
                 }
             }
             _ => {}
@@ -346,6 +478,8 @@ mod tests {
         assert_eq!(p.describe("list").unwrap(), "values.yaml:4: list = [...]");
         assert_eq!(p.describe("empty").unwrap(), "values.yaml:5: empty = {}");
         assert_eq!(p.describe("n").unwrap(), "values.yaml:6: n = null");
+        let place = p.traced("a.c.x").unwrap().place;
+        assert_eq!(place.file(), Some(("values.yaml", 3, 7)));
     }
 
     #[test]
@@ -363,5 +497,17 @@ mod tests {
         let mut p = Provenance::default();
         p.add_flag("--set", "a.b=3,c=x", super::SetKind::Typed);
         assert_eq!(p.describe("a.b").unwrap(), "--set a.b=3,c=x: a.b = 3");
+        assert_eq!(
+            p.traced("c").unwrap().place,
+            super::Place::Flag {
+                flag: "--set".into(),
+                expr: "a.b=3,c=x".into()
+            }
+        );
+        let redacted = p.traced("c").unwrap().redacted("x");
+        assert_eq!(
+            redacted.to_string(),
+            "--set a.b=3,c=<redacted>: c = \"<redacted>\""
+        );
     }
 }

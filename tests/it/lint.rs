@@ -92,6 +92,8 @@ fn sarif_points_at_the_values_line() {
     let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(location["artifactLocation"]["uri"], "overlay.yaml");
     assert_eq!(location["region"]["startLine"], 2);
+    // `  maxConnections: 50`: the key's column, from the place the values layer recorded.
+    assert_eq!(location["region"]["startColumn"], 3);
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
