@@ -339,7 +339,8 @@ pub const SECRETS_IN_ENV: Rule = Rule {
 /// Whether the env var `name` set to `value` holds a secret in plain sight: a name that ends
 /// like a credential's, and a value that could be one. Not: a switch about a credential
 /// (`ALLOW_EMPTY_PASSWORD`, a yes/no value), a path to one (a key file), a reference to another
-/// variable (`$(DB_PASSWORD)`), or etcd's cluster token, which names a cluster.
+/// variable (`$(DB_PASSWORD)`), etcd's cluster token, which names a cluster, or etcd's auth
+/// token setting, which chooses the token provider (`simple`, or `jwt,priv-key=<path>,...`).
 fn secret_literal(name: &str, value: &str) -> bool {
     const ENDINGS: [&str; 6] = [
         "PASSWORD",
@@ -360,6 +361,7 @@ fn secret_literal(name: &str, value: &str) -> bool {
     ENDINGS.iter().any(|e| name.ends_with(e))
         && !SWITCHES.iter().any(|p| name.starts_with(p))
         && !name.ends_with("INITIAL_CLUSTER_TOKEN")
+        && name != "ETCD_AUTH_TOKEN"
         && !value.is_empty()
         && !value.contains("$(")
         && !value.starts_with('/')
@@ -377,6 +379,10 @@ mod tests {
             ("ALLOW_EMPTY_PASSWORD", "no"),
             ("RABBITMQ_SECURE_PASSWORD", "yes"),
             ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-k8s"),
+            (
+                "ETCD_AUTH_TOKEN",
+                "jwt,priv-key=/opt/bitnami/etcd/certs/token/jwt-token.pem,sign-method=RS256,ttl=10m",
+            ),
             ("JWT_PRIVATE_KEY", "/etc/jwt/private.pem"),
             ("DB_PASSWORD", "$(POSTGRES_PASSWORD)"),
             ("REDIS_PASSWORD", ""),
