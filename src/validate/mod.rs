@@ -7,6 +7,7 @@
 //! conventions. Each rule is one small function registered in [`RULES`]; findings that come
 //! from a value name where it was set ([`crate::values::provenance`]).
 
+mod apiserver;
 pub mod config;
 pub mod doc;
 mod invariants;
@@ -279,6 +280,7 @@ pub static RULES: &[Rule] = &[
     wiring::TARGETS,
     invariants::PRODUCTION_IMAGES,
     invariants::PRODUCTION_SECRETS,
+    apiserver::FIELD_RULES,
     practices::RUN_AS_NON_ROOT,
     practices::READ_ONLY_ROOT,
     practices::NO_PRIVILEGE_ESCALATION,

@@ -237,3 +237,53 @@ fn validate_refuses_what_is_not_a_manifest() {
         "--kube-version",
     );
 }
+
+/// The API server's field rules, which no JSON schema carries: names per kind, label values,
+/// port names, mounts of undeclared volumes; a StatefulSet's claim templates are volumes.
+#[test]
+fn the_api_servers_field_rules_refuse_what_it_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pod = |mount: &str| {
+        format!(
+            "  template:\n    metadata:\n      labels: {{app: db}}\n    spec:\n      containers:\n\
+             \x20       - name: db\n          image: postgres:17\n          ports: [{{name: pg, containerPort: 5432}}]\n\
+             \x20         volumeMounts: [{{name: {mount}, mountPath: /data}}]\n"
+        )
+    };
+    let good = format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  \
+         selector:\n    matchLabels: {{app: db}}\n{}  volumeClaimTemplates:\n    - metadata: {{name: data}}\n      \
+         spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n",
+        pod("data")
+    );
+    let bad = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: db2\n  labels: {{tier: -backend}}\nspec:\n  \
+         selector:\n    matchLabels: {{app: db}}\n{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: 1db\n\
+         spec:\n  selector: {{app: db}}\n  ports: [{{port: 5432, targetPort: pg}}, {{port: 80}}]\n",
+        pod("cache")
+    );
+    let run = |text: &str| {
+        run_program(
+            &crate::support::bin(),
+            tmp.path(),
+            &args(&["validate"]),
+            Some(text.as_bytes()),
+        )
+    };
+    let clean = run(&good);
+    assert!(!clean.stdout.contains("AC204"), "{}", clean.stdout);
+    let refused = run(&bad);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "Deployment/db2 (`<stdin>:1`): the API server refuses it: metadata.labels value `-backend` (of `tier`) must be empty or at most 63 characters",
+        "Deployment/db2 (`<stdin>:1`): the API server refuses it: container `db` mounts volume `cache`, which the pod does not declare",
+        "Service/1db (`<stdin>:19`): the API server refuses it: metadata.name `1db` must be an RFC 1035 label",
+        "Service/1db (`<stdin>:19`): the API server refuses it: spec.ports[0] has no name; a Service with several ports must name each",
+    ] {
+        assert!(
+            refused.stdout.contains(expected),
+            "{expected}\n{}",
+            refused.stdout
+        );
+    }
+}
