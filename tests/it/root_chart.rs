@@ -706,3 +706,38 @@ fn root_chart_leaves_the_crate_out() {
         run.stdout
     );
 }
+
+/// Every generated name is one the API server accepts at any legal release name: 1 to 53
+/// characters (Helm's limit). Long names are shortened with a hash, so they stay distinct.
+#[test]
+fn names_are_valid_at_any_release_name() {
+    let longest = "r".repeat(53);
+    for release in ["a", longest.as_str()] {
+        for overlay in OVERLAYS {
+            let run = aether(&repo_root(), &["template", release, ".", "-f", overlay]);
+            assert_eq!(run.code, 0, "{release} {overlay}: {}", run.stderr);
+            let mut seen = std::collections::BTreeSet::new();
+            for doc in run.stdout.split("\n---\n") {
+                let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(doc) else {
+                    continue;
+                };
+                let (Some(kind), Some(name)) = (
+                    value.get("kind").and_then(|k| k.as_str()),
+                    value["metadata"].get("name").and_then(|n| n.as_str()),
+                ) else {
+                    continue;
+                };
+                assert!(
+                    name.len() <= 63,
+                    "{overlay}: {kind} `{name}` is {} long",
+                    name.len()
+                );
+                assert!(
+                    seen.insert(format!("{kind}/{name}")),
+                    "{overlay}: {kind}/{name} twice"
+                );
+            }
+            assert!(seen.len() > 20, "{overlay}: {} objects", seen.len());
+        }
+    }
+}
