@@ -68,7 +68,7 @@ pub fn prepare_unchecked(
     }
     if !chart.metadata.kube_version.is_empty() {
         let constraint = Constraint::parse(&chart.metadata.kube_version).map_err(Error::input)?;
-        if !constraint.matches(kube) {
+        if !constraint.matches(&crate::version::kube_core(kube)) {
             return Err(Error::input(format!(
                 "chart `{}` requires kubeVersion `{constraint}`, which Kubernetes v{kube} does not satisfy; pass --kube-version",
                 chart.name()

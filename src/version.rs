@@ -4,8 +4,10 @@
 //! Helm users write Masterminds constraints, so this is a small layer with their meaning:
 //! a bare `1.2.3` is exact, `||` separates alternatives, spaces or commas AND comparators,
 //! `1.2 - 1.4` is a hyphen range, `x`/`X`/`*` (or a missing part) is a wildcard, `~` and `^`
-//! work as in npm, and a pre-release version only satisfies a comparator that names a
-//! pre-release itself (`>=1.25.0-0` admits `1.30.0-gke.1`).
+//! work as in npm, and a pre-release version can satisfy an alternative only when one of the
+//! alternative's comparators names a pre-release (`>=1.25.0-0` admits `1.30.0-gke.1`,
+//! `>=1.0.0 <=2.0.0-beta` admits `1.0.1-beta`). The meaning is Masterminds semver v3.4's,
+//! which Helm 4 uses, case for case: its own test tables are this module's tests.
 
 use std::fmt;
 
@@ -67,9 +69,10 @@ impl Constraint {
     pub fn matches(&self, version: &Version) -> bool {
         let mut version = version.clone();
         version.build = BuildMetadata::EMPTY;
-        self.alternatives
-            .iter()
-            .any(|group| group.iter().all(|c| c.matches(&version)))
+        self.alternatives.iter().any(|group| {
+            let pre_allowed = group.iter().any(|c| !c.version.pre.is_empty());
+            group.iter().all(|c| c.matches(&version, pre_allowed))
+        })
     }
 }
 
@@ -103,6 +106,27 @@ pub fn parse_lenient(text: &str) -> Result<Version, String> {
         full.push_str(".0");
     }
     Version::parse(&format!("{full}{rest}")).map_err(|_| bad())
+}
+
+/// Parses a `--kube-version` as Helm 4 does: an optional `v`, then at least MAJOR.MINOR (`1`
+/// alone is no Kubernetes version); a pre-release or build part is kept for
+/// `capabilities.kube_version` but not compared (see [`kube_core`]).
+pub fn parse_kube_version(text: &str) -> Result<Version, String> {
+    let t = text.trim();
+    let core = t.strip_prefix('v').unwrap_or(t);
+    let core = core.split(['-', '+']).next().unwrap_or_default();
+    if core.split('.').count() < 2 {
+        return Err(format!(
+            "`{text}` is not a Kubernetes version (expected MAJOR.MINOR[.PATCH], e.g. 1.35.0)"
+        ));
+    }
+    parse_lenient(text)
+}
+
+/// The version as a chart's `kubeVersion` is checked against it: MAJOR.MINOR.PATCH alone, as
+/// Helm compares it (`1.33.4-gke.1245000` satisfies `>=1.28`).
+pub fn kube_core(version: &Version) -> Version {
+    Version::new(version.major, version.minor, version.patch)
 }
 
 fn parse_group(group: &str) -> Result<Vec<Comparator>, String> {
@@ -222,7 +246,7 @@ fn parse_partial(text: &str) -> Result<Partial, String> {
 }
 
 impl Partial {
-    /// The lowest version the partial stands for (wildcards as 0).
+    /// The version the comparator compares with: wildcards as 0, the pre-release kept.
     fn floor(&self) -> Version {
         let mut v = Version::new(
             self.major.unwrap_or(0),
@@ -233,85 +257,121 @@ impl Partial {
         v
     }
 
-    /// The first version above everything the wildcard covers, if any part is a wildcard.
-    fn ceiling(&self) -> Option<Version> {
+    /// Which part is the first wildcard (a missing part counts as one).
+    fn wild(&self) -> Wild {
         match (self.major, self.minor, self.patch) {
-            (None, _, _) => None,
-            // Parts are below u64::MAX (see `parse_partial`), so these never overflow.
-            (Some(major), None, _) => Some(Version::new(major.saturating_add(1), 0, 0)),
-            (Some(major), Some(minor), None) => {
-                Some(Version::new(major, minor.saturating_add(1), 0))
-            }
-            _ => None,
+            (None, _, _) => Wild::Major,
+            (_, None, _) => Wild::Minor,
+            (_, _, None) => Wild::Patch,
+            _ => Wild::None,
         }
     }
+}
 
-    fn is_wild(&self) -> bool {
-        self.patch.is_none()
-    }
+/// The first wildcard part of a comparator's version. Masterminds gives `*` (a wildcard major)
+/// rules of its own that are not those of `1.x`: `>*` admits every version above 0, `<=*` and
+/// `^*` only 0.0.x.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wild {
+    None,
+    Patch,
+    Minor,
+    Major,
 }
 
 impl Comparator {
-    fn matches(&self, v: &Version) -> bool {
-        if !v.pre.is_empty() && self.version.pre.is_empty() {
+    /// Whether `v` (without build metadata) satisfies this comparator; `pre_allowed` is true when
+    /// some comparator of the same alternative names a pre-release, which lets pre-release
+    /// versions be compared at all (Masterminds semver v3.4, which Helm 4 uses).
+    fn matches(&self, v: &Version, pre_allowed: bool) -> bool {
+        if !v.pre.is_empty() && !pre_allowed {
             return false;
         }
-        let c = &self.version;
-        let floor = c.floor();
-        let below_ceiling = |v: &Version| c.ceiling().is_none_or(|ceiling| base(v) < ceiling);
+        let c = self.version.floor();
+        let wild = self.version.wild();
         match self.op {
-            Op::Eq => Self::equal(c, v),
-            Op::Ne => !Self::equal(c, v),
-            Op::Gt => match c.ceiling() {
-                Some(ceiling) => base(v) >= ceiling,
-                None if c.major.is_none() => false,
-                None => *v > floor,
-            },
-            Op::Ge => *v >= floor,
-            Op::Lt => *v < floor,
-            Op::Le => {
-                if c.is_wild() {
-                    c.major.is_none() || below_ceiling(v)
-                } else {
-                    *v <= floor
-                }
-            }
-            Op::Tilde => {
-                *v >= floor
-                    && c.major.is_none_or(|m| v.major == m)
-                    && c.minor.is_none_or(|m| v.minor == m)
-            }
-            Op::Caret => {
-                if *v < floor {
-                    return false;
-                }
-                match (c.major, c.minor, c.patch) {
-                    (None, _, _) => true,
-                    (Some(m), _, _) if m > 0 => v.major == m,
-                    (Some(_), None, _) => v.major == 0,
-                    (Some(_), Some(n), _) if n > 0 => v.major == 0 && v.minor == n,
-                    (Some(_), Some(_), None) => v.major == 0 && v.minor == 0,
-                    (Some(_), Some(_), Some(p)) => v.major == 0 && v.minor == 0 && v.patch == p,
-                }
-            }
+            Op::Eq if wild == Wild::None => *v == c,
+            Op::Eq | Op::Tilde => tilde(v, &c, wild),
+            Op::Ne => not_equal(v, &c, wild),
+            Op::Gt => greater(v, &c, wild),
+            Op::Ge => *v >= c,
+            Op::Lt => *v < c,
+            Op::Le => at_most(v, &c, wild),
+            Op::Caret => caret(v, &c, wild),
         }
-    }
-
-    fn equal(c: &Partial, v: &Version) -> bool {
-        if c.major.is_none() {
-            return true;
-        }
-        if c.is_wild() {
-            return base(v) >= base(&c.floor())
-                && c.ceiling().is_none_or(|ceiling| base(v) < ceiling);
-        }
-        *v == c.floor()
     }
 }
 
-/// The version without pre-release, for wildcard range checks.
-fn base(v: &Version) -> Version {
-    Version::new(v.major, v.minor, v.patch)
+/// `!=`: a wildcard excludes the versions it covers; with a wildcard patch, a pre-release other
+/// than the comparator's own is not covered (`!=4.1-alpha` admits 4.1.0).
+fn not_equal(v: &Version, c: &Version, wild: Wild) -> bool {
+    if wild != Wild::None {
+        if v.major != c.major {
+            return true;
+        }
+        if wild == Wild::Minor {
+            return false;
+        }
+        if v.minor != c.minor {
+            return true;
+        }
+        if wild == Wild::Patch {
+            return v.pre != c.pre;
+        }
+        if v.patch != c.patch {
+            return true;
+        }
+    }
+    v != c
+}
+
+/// `>`: above everything the wildcard covers (`>1.2` needs 1.3.0).
+fn greater(v: &Version, c: &Version, wild: Wild) -> bool {
+    if wild == Wild::None || wild == Wild::Major && v.major == c.major {
+        return v > c;
+    }
+    match v.major.cmp(&c.major) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => wild == Wild::Patch && v.minor > c.minor,
+    }
+}
+
+/// `<=`: up to the end of what the wildcard covers (`<=1.2` admits 1.2.9).
+fn at_most(v: &Version, c: &Version, wild: Wild) -> bool {
+    if wild == Wild::None {
+        return v <= c;
+    }
+    v.major < c.major || v.major == c.major && (wild == Wild::Minor || v.minor <= c.minor)
+}
+
+/// `~` (and a bare or `=` wildcard): at least the version, within its minor (its major when the
+/// minor is a wildcard); `~0.0.0` and `~*` admit everything.
+fn tilde(v: &Version, c: &Version, wild: Wild) -> bool {
+    if v < c {
+        return false;
+    }
+    if (c.major, c.minor, c.patch) == (0, 0, 0) && !matches!(wild, Wild::Minor | Wild::Patch) {
+        return true;
+    }
+    v.major == c.major && (wild == Wild::Minor || v.minor == c.minor)
+}
+
+/// `^`: at least the version, within its first non-zero part.
+fn caret(v: &Version, c: &Version, wild: Wild) -> bool {
+    if v < c {
+        return false;
+    }
+    if c.major > 0 || wild == Wild::Minor {
+        return v.major == c.major;
+    }
+    if v.major > 0 {
+        return false;
+    }
+    if c.minor > 0 || wild == Wild::Patch {
+        return v.minor == c.minor;
+    }
+    v.minor == 0 && v.patch == c.patch
 }
 
 #[cfg(test)]
@@ -362,6 +422,42 @@ mod tests {
                 "{constraint} vs {version}"
             );
         }
+    }
+
+    /// Every case of Masterminds semver v3.4's constraint tests (the library Helm 4 links);
+    /// tests/it/constraints.rs puts the same cases to Helm itself.
+    #[test]
+    fn masterminds_test_tables() {
+        let table = include_str!("../tests/fixtures/semver/masterminds-v3.4.0-constraints.tsv");
+        let mut wrong = Vec::new();
+        let mut cases = 0;
+        for line in table.lines().filter(|l| !l.starts_with('#')) {
+            let [constraint, version, expected] = line.split('\t').collect::<Vec<_>>()[..] else {
+                panic!("a case has three columns: {line:?}");
+            };
+            cases += 1;
+            if check(constraint, version) != (expected == "true") {
+                wrong.push(format!("{constraint} vs {version}: expected {expected}"));
+            }
+        }
+        assert!(cases > 200, "the table should not shrink");
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn kube_versions_as_helm_reads_them() {
+        for bad in ["1", "0", "v1", "1-gke.1", "", "1.x"] {
+            assert!(parse_kube_version(bad).is_err(), "{bad:?}");
+        }
+        let gke = parse_kube_version("v1.33.4-gke.1245000").unwrap();
+        assert_eq!(gke.pre.as_str(), "gke.1245000");
+        assert_eq!(kube_core(&gke), Version::new(1, 33, 4));
+        assert!(
+            Constraint::parse(">=1.28")
+                .unwrap()
+                .matches(&kube_core(&gke))
+        );
+        assert_eq!(parse_kube_version("1.30").unwrap(), Version::new(1, 30, 0));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::release::{self, DEFAULT_KUBE_VERSION, Settings};
 use crate::render::manifest;
 use crate::validate;
-use crate::version::parse_lenient;
+use crate::version::parse_kube_version;
 
 /// The arguments of every command that renders a chart (`template`, `lint`).
 #[derive(Debug, Clone, clap::Args)]
@@ -82,7 +82,7 @@ impl RenderArgs {
                 ));
             }
         };
-        let kube_version = parse_lenient(&self.kube_version)
+        let kube_version = parse_kube_version(&self.kube_version)
             .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
         Ok(Settings {
             chart: PathBuf::from(chart),

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::release::DEFAULT_KUBE_VERSION;
 use crate::render::manifest;
 use crate::validate::{self, report, stream};
-use crate::version::parse_lenient;
+use crate::version::parse_kube_version;
 
 /// Arguments of `validate`.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,7 +36,7 @@ pub struct ValidateArgs {
 
 /// Runs `validate`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &ValidateArgs) -> Result<u8> {
-    let kube_version = parse_lenient(&args.kube_version)
+    let kube_version = parse_kube_version(&args.kube_version)
         .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
     let stdin = std::io::stdin();
     if args.paths.iter().any(|p| p == "-") && stdin.is_terminal() {

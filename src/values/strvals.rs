@@ -150,8 +150,8 @@ impl Parser<'_, '_> {
                     Some(Value::List(list)) => list,
                     Some(other) => {
                         return fail(format!(
-                            "`{key}` is already set to a {} value, so it cannot take an index",
-                            other.type_name()
+                            "`{key}` is already set to {} value, so it cannot take an index",
+                            an(other.type_name())
                         ));
                     }
                 };
@@ -175,8 +175,8 @@ impl Parser<'_, '_> {
                     Some(Value::Map(map)) => map.clone(),
                     Some(other) => {
                         return fail(format!(
-                            "`{key}` is already set to a {} value, so it cannot hold `{key}.…` keys",
-                            other.type_name()
+                            "`{key}` is already set to {} value, so it cannot hold `{key}.…` keys",
+                            an(other.type_name())
                         ));
                     }
                 };
@@ -272,8 +272,8 @@ impl Parser<'_, '_> {
                     Some(Value::List(inner)) => inner.clone(),
                     Some(other) => {
                         return fail(format!(
-                            "index {index} is already set to a {} value, so it cannot take an index",
-                            other.type_name()
+                            "index {index} is already set to {} value, so it cannot take an index",
+                            an(other.type_name())
                         ));
                     }
                 };
@@ -397,4 +397,14 @@ fn set_index(list: &mut Vec<Value>, index: i64, value: Value) -> Step {
     }
     list[index] = value;
     Ok(())
+}
+
+/// A type's name with its article, for messages (`an integer`, `a string`).
+fn an(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
 }

@@ -140,7 +140,12 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
         )];
     }
     if ours.code != 0 {
-        return Vec::new();
+        return compare_errors(&name, case, &ours.stderr, &theirs.stderr);
+    }
+    if case.join("errors").exists() {
+        return vec![format!(
+            "{name}: both tools rendered, but `errors` lists the errors they should give"
+        )];
     }
     if expected.contains("exit") {
         return vec![format!(
@@ -172,6 +177,45 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
         problems.push(format!(
             "{name}: expected difference `{missing}` did not occur; update expected-differences"
         ));
+    }
+    problems
+}
+
+/// When both tools refuse a case, the case's `errors` file says what each must say: lines
+/// `helm: TEXT` and `aether: TEXT`, each TEXT a part of that tool's message.
+fn compare_errors(name: &str, case: &Path, ours: &str, theirs: &str) -> Vec<String> {
+    let Ok(listed) = std::fs::read_to_string(case.join("errors")) else {
+        return vec![format!(
+            "{name}: both tools refused the case; list their errors in `errors`\n  ours: {}\n  helm: {}",
+            ours.trim(),
+            theirs.trim()
+        )];
+    };
+    let mut problems = Vec::new();
+    let mut said = BTreeSet::new();
+    for line in listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (tool, text, stderr) = if let Some(text) = line.strip_prefix("helm:") {
+            ("helm", text.trim(), theirs)
+        } else if let Some(text) = line.strip_prefix("aether:") {
+            ("aether", text.trim(), ours)
+        } else {
+            problems.push(format!("{name}: `errors` line `{line}` names no tool"));
+            continue;
+        };
+        said.insert(tool);
+        if !stderr.contains(text) {
+            problems.push(format!(
+                "{name}: {tool} did not say `{text}`; it said: {}",
+                stderr.trim()
+            ));
+        }
+    }
+    if said.len() != 2 {
+        problems.push(format!("{name}: `errors` must list what both tools say"));
     }
     problems
 }

@@ -6,6 +6,7 @@ mod support;
 mod attacks;
 mod chart_checkers;
 mod cli;
+mod constraints;
 mod corpus;
 mod dependencies;
 mod deploy;
