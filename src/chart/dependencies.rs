@@ -90,8 +90,9 @@ fn process_enabled(
         .dependencies
         .iter()
         .filter(|r| {
-            !enabled_by_tags(&r.tags, &merged, warnings)
-                || !enabled_by_condition(&r.condition, &merged, path, warnings)
+            // As in Helm: tags decide first, and a condition that resolves overrides them.
+            let by_tags = enabled_by_tags(&r.tags, &merged, warnings);
+            !enabled_by_condition(&r.condition, &merged, path, warnings).unwrap_or(by_tags)
         })
         .map(|r| r.name.clone())
         .collect();
@@ -134,13 +135,14 @@ fn enabled_by_tags(tags: &[String], values: &Value, warnings: &mut Warnings) -> 
     any_true || !any_false
 }
 
-/// Helm's condition rule: the first condition path holding a boolean decides.
+/// Helm's condition rule: the first condition path holding a boolean decides; `None` when no
+/// path does, and the tags decide.
 fn enabled_by_condition(
     condition: &str,
     root: &Value,
     path: &str,
     warnings: &mut Warnings,
-) -> bool {
+) -> Option<bool> {
     for part in condition
         .trim()
         .split(',')
@@ -148,7 +150,7 @@ fn enabled_by_condition(
         .filter(|p| !p.is_empty())
     {
         match root.path(&format!("{path}{part}")) {
-            Some(Value::Bool(b)) => return *b,
+            Some(Value::Bool(b)) => return Some(*b),
             Some(other) => warnings.push(format!(
                 "condition `{part}` is a {}, not a boolean; ignored",
                 other.type_name()
@@ -156,7 +158,7 @@ fn enabled_by_condition(
             None => {}
         }
     }
-    true
+    None
 }
 
 /// Helm's import-values, applied bottom-up: the chart's defaults become its merged values with

@@ -3,31 +3,48 @@
 //! values files and flags. Each chart (and every subchart) gets a template that dumps its
 //! values as JSON, written once in Jinja and once in Go templates; both tools render their
 //! version and the dumps are compared. A case may list expected differences (our deliberate
-//! departures from Helm), and each listed difference must actually occur.
+//! departures from Helm), and each listed difference must actually occur; when both tools
+//! refuse a case, `errors` says what each must say. A case with `variants/` is compared once
+//! per variant.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::support::{bin, copy_dir, read_args, repo_root, run_program_with_env, tool};
 
-const JINJA_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-{{ chart.name }}\ndata:\n  values: {{ values | tojson | quote }}\n";
-const GO_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-{{ .Chart.Name }}\ndata:\n  values: {{ .Values | toJson | quote }}\n";
+/// `PARENTS` becomes the folder path of the chart's parents (`subchart1.`), so that a subchart
+/// used by two parents gets two dumps; the chart's own name comes from the tool, so that each
+/// alias of a subchart gets its own.
+const JINJA_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-PARENTS{{ chart.name | lower }}\ndata:\n  values: {{ values | tojson | quote }}\n";
+const GO_DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump-PARENTS{{ .Chart.Name | lower }}\ndata:\n  values: {{ .Values | toJson | quote }}\n";
 
 /// The Helm 4 binary the suite compares against (installed by scripts/install-test-tools.sh).
 fn helm() -> PathBuf {
     tool("AETHER_HELM", "bin/helm")
 }
 
-/// Adds the dump template to a chart directory and every subchart directory below it.
-fn add_dump(chart: &Path, template: &str) {
+/// Adds the dump template to a chart directory and every subchart directory below it;
+/// `parents` is `None` for the root chart, whose subcharts have no parent in their names.
+fn add_dump(chart: &Path, template: &str, parents: Option<&str>) {
     std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("templates/dump.yaml"), template).unwrap();
+    std::fs::write(
+        chart.join("templates/dump.yaml"),
+        template.replace("PARENTS", parents.unwrap_or_default()),
+    )
+    .unwrap();
     let Ok(entries) = std::fs::read_dir(chart.join("charts")) else {
         return;
     };
+    let below = match parents {
+        None => String::new(),
+        Some(parents) => {
+            let name = chart.file_name().unwrap().to_string_lossy().to_lowercase();
+            format!("{parents}{name}.")
+        }
+    };
     for entry in entries.flatten() {
         if entry.file_type().unwrap().is_dir() {
-            add_dump(&entry.path(), template);
+            add_dump(&entry.path(), template, Some(&below));
         }
     }
 }
@@ -84,8 +101,33 @@ fn diff(
     }
 }
 
-fn expected_differences(case: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(case.join("expected-differences"))
+/// One comparison: a case folder (its chart), and optionally one of its `variants/`, each a
+/// set of files `NAME.args`, `NAME.expected-differences`, `NAME.errors` that replace the case's
+/// `args`, `expected-differences` and `errors`: the same chart under other values and flags.
+struct Comparison<'a> {
+    case: &'a Path,
+    variant: Option<String>,
+}
+
+impl Comparison<'_> {
+    fn file(&self, what: &str) -> PathBuf {
+        match &self.variant {
+            None => self.case.join(what),
+            Some(variant) => self.case.join("variants").join(format!("{variant}.{what}")),
+        }
+    }
+
+    fn label(&self) -> String {
+        let case = self.case.file_name().unwrap().to_string_lossy();
+        match &self.variant {
+            None => case.to_string(),
+            Some(variant) => format!("{case}/{variant}"),
+        }
+    }
+}
+
+fn expected_differences(path: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .map(str::trim)
@@ -94,8 +136,9 @@ fn expected_differences(case: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn check_case(case: &Path, helm: &Path) -> Vec<String> {
-    let name = case.file_name().unwrap().to_string_lossy().to_string();
+fn check_case(comparison: &Comparison<'_>, helm: &Path) -> Vec<String> {
+    let case = comparison.case;
+    let name = comparison.label();
     let work = tempfile::tempdir().unwrap();
     let homes = work.path().join("helm-home");
     std::fs::create_dir_all(&homes).unwrap();
@@ -103,13 +146,13 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
     for (tool, template) in [("aether", JINJA_DUMP), ("helm", GO_DUMP)] {
         let chart = work.path().join(tool);
         copy_dir(case, &chart);
-        add_dump(&chart, template);
+        add_dump(&chart, template, None);
         let mut args = vec![
             "template".to_string(),
             "rel".to_string(),
             chart.display().to_string(),
         ];
-        args.extend(read_args(&case.join("args")));
+        args.extend(read_args(&comparison.file("args")));
         let stdin = std::fs::read(case.join("stdin")).ok();
         let program = if tool == "aether" {
             bin()
@@ -126,7 +169,7 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
         rendered.push(run);
     }
     let (ours, theirs) = (&rendered[0], &rendered[1]);
-    let expected = expected_differences(case);
+    let expected = expected_differences(&comparison.file("expected-differences"));
     if (ours.code == 0) != (theirs.code == 0) {
         if expected.contains("exit") {
             return Vec::new();
@@ -140,9 +183,14 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
         )];
     }
     if ours.code != 0 {
-        return compare_errors(&name, case, &ours.stderr, &theirs.stderr);
+        return compare_errors(
+            &name,
+            &comparison.file("errors"),
+            &ours.stderr,
+            &theirs.stderr,
+        );
     }
-    if case.join("errors").exists() {
+    if comparison.file("errors").exists() {
         return vec![format!(
             "{name}: both tools rendered, but `errors` lists the errors they should give"
         )];
@@ -183,8 +231,8 @@ fn check_case(case: &Path, helm: &Path) -> Vec<String> {
 
 /// When both tools refuse a case, the case's `errors` file says what each must say: lines
 /// `helm: TEXT` and `aether: TEXT`, each TEXT a part of that tool's message.
-fn compare_errors(name: &str, case: &Path, ours: &str, theirs: &str) -> Vec<String> {
-    let Ok(listed) = std::fs::read_to_string(case.join("errors")) else {
+fn compare_errors(name: &str, errors: &Path, ours: &str, theirs: &str) -> Vec<String> {
+    let Ok(listed) = std::fs::read_to_string(errors) else {
         return vec![format!(
             "{name}: both tools refused the case; list their errors in `errors`\n  ours: {}\n  helm: {}",
             ours.trim(),
@@ -220,6 +268,33 @@ fn compare_errors(name: &str, case: &Path, ours: &str, theirs: &str) -> Vec<Stri
     problems
 }
 
+/// The case itself, or, when it has `variants/`, each variant.
+fn comparisons(case: &Path) -> Vec<Comparison<'_>> {
+    let Ok(entries) = std::fs::read_dir(case.join("variants")) else {
+        return vec![Comparison {
+            case,
+            variant: None,
+        }];
+    };
+    let mut variants: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter_map(|f| f.strip_suffix(".args").map(str::to_string))
+        .collect();
+    variants.sort();
+    assert!(
+        !variants.is_empty(),
+        "{}: variants/ has no .args",
+        case.display()
+    );
+    variants
+        .into_iter()
+        .map(|variant| Comparison {
+            case,
+            variant: Some(variant),
+        })
+        .collect()
+}
+
 #[test]
 fn layered_values_match_helm() {
     let helm = helm();
@@ -232,7 +307,8 @@ fn layered_values_match_helm() {
     assert!(cases.len() >= 10, "the corpus should not shrink silently");
     let problems: Vec<String> = cases
         .iter()
-        .flat_map(|case| check_case(case, &helm))
+        .flat_map(|case| comparisons(case))
+        .flat_map(|comparison| check_case(&comparison, &helm))
         .collect();
     assert!(
         problems.is_empty(),
