@@ -741,3 +741,59 @@ fn names_are_valid_at_any_release_name() {
         }
     }
 }
+
+/// Where every variant's render is pinned, without its `# Source:` lines: how the templates are
+/// laid out in files may change, what the cluster receives may not without updating the pin
+/// (`AETHER_PIN_RENDERS=1 cargo test -- renders_are_pinned`).
+const PINNED: &str = "tests/fixtures/root-renders.json.gz";
+
+/// A render without the `# Source:` lines, which name template files.
+fn without_sources(render: &str) -> String {
+    render
+        .lines()
+        .filter(|l| !l.starts_with("# Source: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn renders_are_pinned_apart_from_their_sources() {
+    use std::io::{Read, Write};
+    let renders: std::collections::BTreeMap<String, String> = render_variants()
+        .into_iter()
+        .map(|(name, render)| (name, without_sources(&render)))
+        .collect();
+    let path = repo_root().join(PINNED);
+    if std::env::var_os("AETHER_PIN_RENDERS").is_some() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(serde_json::to_string_pretty(&renders).unwrap().as_bytes())
+            .unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let pinned: std::collections::BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        pinned.keys().collect::<Vec<_>>(),
+        renders.keys().collect::<Vec<_>>(),
+        "the variants changed; re-pin"
+    );
+    for (name, render) in &renders {
+        let before = &pinned[name];
+        if before != render {
+            let first = before
+                .lines()
+                .zip(render.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(before.lines().count().min(render.lines().count()));
+            panic!(
+                "{name}: the render differs from the pinned one from line {} (pinned {:?}, now {:?})",
+                first + 1,
+                before.lines().nth(first),
+                render.lines().nth(first)
+            );
+        }
+    }
+}
