@@ -48,6 +48,16 @@ pub fn reference(dir: &Path) -> Result<String> {
     let provenance = Provenance::build(&prepared.chart, &[], &options);
     let mut leaves = Vec::new();
     flatten(&prepared.values, "", &mut leaves);
+    // A library chart reads no values of its own (its macros read the caller's), so the globals
+    // copied into its scope are not listed.
+    let libraries: Vec<String> = prepared
+        .chart
+        .dependencies
+        .iter()
+        .filter(|sub| sub.metadata.is_library())
+        .map(|sub| format!("{}.", sub.name()))
+        .collect();
+    leaves.retain(|(key, _)| !libraries.iter().any(|l| key.starts_with(l.as_str())));
 
     let overlays = overlays(dir)?;
     let texts = value_texts(&prepared.chart);

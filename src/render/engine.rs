@@ -6,7 +6,7 @@
 //! render is bounded: fuel for runaway loops, a recursion limit, a `tpl` depth limit and a cap
 //! on the size of each template's output. Templates render in parallel.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
@@ -166,7 +166,24 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
         .map(|u| format!("{}/templates/", u.prefix))
         .collect();
     roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
-    env.set_path_join_callback(move |name, parent| join_path(&roots, name, parent).into());
+    let tree = Tree {
+        roots,
+        libraries: units
+            .iter()
+            .filter(|u| u.chart.metadata.is_library())
+            .map(|u| u.prefix.clone())
+            .collect(),
+        templates: units
+            .iter()
+            .flat_map(|u| {
+                u.chart
+                    .templates
+                    .iter()
+                    .map(|f| format!("{}/{}", u.prefix, f.name))
+            })
+            .collect(),
+    };
+    env.set_path_join_callback(move |name, parent| tree.join(name, parent).into());
     env.set_formatter(yaml_formatter);
     env.set_loader(|name| {
         if let Some(wanted) = name.strip_prefix(OUTSIDE) {
@@ -198,20 +215,66 @@ fn yaml_formatter(
         .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write the output"))
 }
 
-/// Resolves an include: `./x` and `../x` relative to the including file, anything else relative
-/// to the chart's `templates/`; a path leaving `templates/` is marked as outside.
-fn join_path(roots: &[String], name: &str, parent: &str) -> String {
-    let Some(root) = roots.iter().find(|r| parent.starts_with(r.as_str())) else {
-        return name.to_string();
-    };
-    let base = if name.starts_with("./") || name.starts_with("../") {
-        parent
-            .rsplit_once('/')
-            .map_or("", |(dir, _)| dir)
-            .to_string()
-    } else {
-        root.trim_end_matches('/').to_string()
-    };
+/// What includes and imports can reach: each chart's `templates/` and the library charts.
+struct Tree {
+    /// Every chart's `<prefix>/templates/`, longest first.
+    roots: Vec<String>,
+    /// The prefixes of the library charts (`aether/charts/aether-common`).
+    libraries: HashSet<String>,
+    /// Every template's registered name.
+    templates: HashSet<String>,
+}
+
+impl Tree {
+    /// Resolves an include or import: `./x` and `../x` relative to the including file, anything
+    /// else relative to the chart's `templates/`. `LIB/x`, where no such template of the chart's
+    /// own exists, is `x` in the templates of the library chart LIB among the dependencies of
+    /// the chart or of a chart above it (as Helm's defines of a library chart are seen by the
+    /// charts that depend on it and their subcharts). A path leaving `templates/` is marked as
+    /// outside.
+    fn join(&self, name: &str, parent: &str) -> String {
+        let Some(root) = self.roots.iter().find(|r| parent.starts_with(r.as_str())) else {
+            return name.to_string();
+        };
+        let relative = name.starts_with("./") || name.starts_with("../");
+        let base = if relative {
+            parent.rsplit_once('/').map_or("", |(dir, _)| dir)
+        } else {
+            root.trim_end_matches('/')
+        };
+        let joined = normalise(base, name);
+        let inside = !name.starts_with('/') && joined.starts_with(root.as_str());
+        if inside && (relative || self.templates.contains(&joined)) {
+            return joined;
+        }
+        if !relative && let Some((library, rest)) = name.split_once('/') {
+            let mut chart = root.trim_end_matches('/').trim_end_matches("/templates");
+            loop {
+                let candidate = format!("{chart}/charts/{library}");
+                if self.libraries.contains(&candidate) {
+                    let lib_root = format!("{candidate}/templates/");
+                    let joined = normalise(lib_root.trim_end_matches('/'), rest);
+                    if joined.starts_with(&lib_root) {
+                        return joined;
+                    }
+                    return format!("{OUTSIDE}{name}");
+                }
+                match chart.rsplit_once("/charts/") {
+                    Some((above, _)) => chart = above,
+                    None => break,
+                }
+            }
+        }
+        if inside {
+            joined
+        } else {
+            format!("{OUTSIDE}{name}")
+        }
+    }
+}
+
+/// `base/name` with `.` and `..` parts applied.
+fn normalise(base: &str, name: &str) -> String {
     let mut parts: Vec<&str> = base.split('/').collect();
     for part in name.split('/') {
         match part {
@@ -222,11 +285,7 @@ fn join_path(roots: &[String], name: &str, parent: &str) -> String {
             part => parts.push(part),
         }
     }
-    let joined = parts.join("/");
-    if name.starts_with('/') || !joined.starts_with(root.as_str()) {
-        return format!("{OUTSIDE}{name}");
-    }
-    joined
+    parts.join("/")
 }
 
 /// A writer that refuses to grow past [`MAX_OUTPUT`].
@@ -319,34 +378,69 @@ fn template_error(err: &minijinja::Error, display: &HashMap<String, String>) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{OUTSIDE, join_path};
+    use super::{OUTSIDE, Tree};
+
+    fn tree(templates: &[&str], libraries: &[&str]) -> Tree {
+        let mut roots: Vec<String> = templates
+            .iter()
+            .map(|t| format!("{}/", t.rsplit_once("/templates/").unwrap().0) + "templates/")
+            .collect();
+        roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
+        roots.dedup();
+        Tree {
+            roots,
+            libraries: libraries.iter().map(|l| l.to_string()).collect(),
+            templates: templates.iter().map(|t| t.to_string()).collect(),
+        }
+    }
 
     #[test]
     fn includes_stay_in_templates() {
-        let roots = vec![
-            "c/charts/s/templates/".to_string(),
-            "c/templates/".to_string(),
-        ];
+        let tree = tree(&["c/templates/_h.j2", "c/charts/s/templates/_h.j2"], &[]);
+        let join = |name, parent| tree.join(name, parent);
+        assert_eq!(join("_h.j2", "c/templates/a/x.yaml"), "c/templates/_h.j2");
         assert_eq!(
-            join_path(&roots, "_h.j2", "c/templates/a/x.yaml"),
-            "c/templates/_h.j2"
-        );
-        assert_eq!(
-            join_path(&roots, "./_h.j2", "c/templates/a/x.yaml"),
+            join("./_h.j2", "c/templates/a/x.yaml"),
             "c/templates/a/_h.j2"
         );
         assert_eq!(
-            join_path(&roots, "_h.j2", "c/charts/s/templates/x.yaml"),
+            join("_h.j2", "c/charts/s/templates/x.yaml"),
             "c/charts/s/templates/_h.j2"
         );
-        assert!(join_path(&roots, "../../Chart.yaml", "c/templates/x.yaml").starts_with(OUTSIDE));
-        assert!(
-            join_path(
-                &roots,
-                "../../../templates/x",
-                "c/charts/s/templates/x.yaml"
-            )
-            .starts_with(OUTSIDE)
+        assert!(join("../../Chart.yaml", "c/templates/x.yaml").starts_with(OUTSIDE));
+        assert!(join("../../../templates/x", "c/charts/s/templates/x.yaml").starts_with(OUTSIDE));
+        assert!(join("/etc/passwd", "c/templates/x.yaml").starts_with(OUTSIDE));
+    }
+
+    #[test]
+    fn library_charts_are_reached_by_name() {
+        let tree = tree(
+            &[
+                "c/templates/x.yaml",
+                "c/templates/lib/own.j2",
+                "c/charts/lib/templates/_names.j2",
+                "c/charts/s/templates/x.yaml",
+                "c/charts/app/templates/_h.j2",
+            ],
+            &["c/charts/lib"],
         );
+        let join = |name, parent| tree.join(name, parent);
+        // From the chart that depends on the library, and from a subchart below it.
+        assert_eq!(
+            join("lib/_names.j2", "c/templates/x.yaml"),
+            "c/charts/lib/templates/_names.j2"
+        );
+        assert_eq!(
+            join("lib/_names.j2", "c/charts/s/templates/x.yaml"),
+            "c/charts/lib/templates/_names.j2"
+        );
+        // The chart's own template of that path comes first.
+        assert_eq!(
+            join("lib/own.j2", "c/templates/x.yaml"),
+            "c/templates/lib/own.j2"
+        );
+        // Only library charts are reached, and never outside their templates.
+        assert!(join("app/_h.j2", "c/templates/x.yaml").starts_with("c/templates/"));
+        assert!(join("lib/../../Chart.yaml", "c/templates/x.yaml").starts_with(OUTSIDE));
     }
 }

@@ -797,3 +797,48 @@ fn renders_are_pinned_apart_from_their_sources() {
         }
     }
 }
+
+/// The macros a chart's templates define, by name.
+fn macros(dir: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for rest in text.split("{% macro ").skip(1) {
+            out.insert(rest.split('(').next().unwrap().trim().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn shared_macros_live_once_in_the_library_chart() {
+    let library = macros("charts/aether-common/templates");
+    let root = macros("templates");
+    let world = macros("charts/world-server/templates");
+    for shared in [
+        "fullname",
+        "labels",
+        "selector",
+        "metadata",
+        "image",
+        "pod_defaults",
+        "http_probe",
+    ] {
+        assert!(library.contains(shared), "aether-common lacks `{shared}`");
+    }
+    for (chart, own) in [("the root chart", &root), ("world-server", &world)] {
+        let twice: Vec<&String> = own.intersection(&library).collect();
+        assert!(twice.is_empty(), "{chart} defines {twice:?} again");
+    }
+    let twice: Vec<&String> = root.intersection(&world).collect();
+    assert!(
+        twice.is_empty(),
+        "world-server and the root chart both define {twice:?}"
+    );
+    let chart =
+        std::fs::read_to_string(repo_root().join("charts/aether-common/Chart.yaml")).unwrap();
+    assert!(chart.contains("type: library"));
+    // A library renders nothing of its own: the renders hold no object from it.
+    let prod = render(&["-f", "values/prod.yaml"]);
+    assert!(!prod.contains("# Source: aether/charts/aether-common/"));
+}
