@@ -744,7 +744,8 @@ fn names_are_valid_at_any_release_name() {
 
 /// Where every variant's render is pinned, without its `# Source:` lines: how the templates are
 /// laid out in files may change, what the cluster receives may not without updating the pin
-/// (`AETHER_PIN_RENDERS=1 cargo test -- renders_are_pinned`).
+/// (`AETHER_PIN_RENDERS=1 cargo test -- renders_are_pinned`): the same objects byte for byte, in
+/// the same order.
 const PINNED: &str = "tests/fixtures/root-renders.json.gz";
 
 /// A render without the `# Source:` lines, which name template files.
@@ -781,32 +782,54 @@ fn renders_are_pinned_apart_from_their_sources() {
         "the variants changed; re-pin"
     );
     for (name, render) in &renders {
-        let before = &pinned[name];
-        if before != render {
-            let first = before
-                .lines()
-                .zip(render.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(before.lines().count().min(render.lines().count()));
-            panic!(
-                "{name}: the render differs from the pinned one from line {} (pinned {:?}, now {:?})",
-                first + 1,
-                before.lines().nth(first),
-                render.lines().nth(first)
+        let (before, now) = (documents_of(&pinned[name]), documents_of(render));
+        for (i, (a, b)) in before.iter().zip(&now).enumerate() {
+            assert!(
+                a == b,
+                "{name}: object {} changed:\npinned:\n{a}\nnow:\n{b}",
+                i + 1
             );
         }
+        assert_eq!(
+            before.len(),
+            now.len(),
+            "{name}: the number of objects changed"
+        );
     }
 }
 
-/// The macros a chart's templates define, by name.
+/// The documents of a stream without `# Source:` lines, each as its text.
+fn documents_of(stream: &str) -> Vec<String> {
+    stream
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The macros a chart's templates define (in every folder below `dir`), by name.
 fn macros(dir: &str) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for rest in text.split("{% macro ").skip(1) {
-            out.insert(rest.split('(').next().unwrap().trim().to_string());
+    fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            for tag in text.split("{%").skip(1) {
+                if let Some(rest) = tag
+                    .trim_start_matches('-')
+                    .trim_start()
+                    .strip_prefix("macro ")
+                {
+                    out.insert(rest.split('(').next().unwrap().trim().to_string());
+                }
+            }
         }
     }
+    let mut out = std::collections::BTreeSet::new();
+    walk(&repo_root().join(dir), &mut out);
     out
 }
 
