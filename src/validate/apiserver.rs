@@ -200,6 +200,12 @@ fn field_rules(ctx: &Context<'_>, out: &mut Findings) {
         if let Some(selector) = doc.json.at(&["spec", "selector", "matchLabels"]) {
             labels(selector, "spec.selector.matchLabels", &mut problems);
         }
+        if doc.kind == "CronJob"
+            && let Some(schedule) = doc.json.at(&["spec", "schedule"]).and_then(Value::as_str)
+            && let Some(problem) = cron_schedule(schedule)
+        {
+            problems.push(format!("spec.schedule `{schedule}` {problem}"));
+        }
         if let Some(spec) = doc.pod_spec() {
             // A StatefulSet's claim templates are volumes of its pods too.
             let claims = doc
@@ -325,6 +331,8 @@ fn pod<'v>(spec: &'v Value, claims: Vec<&'v str>, problems: &mut Vec<String>) {
             }
             containers.push(name);
             container_ports(container, name, problems);
+            container_env(container, name, problems);
+            container_resources(container, name, problems);
             for mount in container
                 .get("volumeMounts")
                 .and_then(Value::as_array)
@@ -340,6 +348,154 @@ fn pod<'v>(spec: &'v Value, claims: Vec<&'v str>, problems: &mut Vec<String>) {
                         "container `{name}` mounts volume `{volume}`, which the pod does not declare"
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// A CronJob schedule as the API server parses it (the standard five fields, or a descriptor
+/// such as `@daily` or `@every 1h`); `None` when it parses.
+fn cron_schedule(schedule: &str) -> Option<String> {
+    const DESCRIPTORS: [&str; 7] = [
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    let text = schedule.trim();
+    if DESCRIPTORS.contains(&text) {
+        return None;
+    }
+    if let Some(every) = text.strip_prefix("@every ") {
+        return go_duration(every.trim()).then_some(()).map_or(
+            Some("has an @every that is not a duration such as 1h30m".into()),
+            |_| None,
+        );
+    }
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Some(format!(
+            "has {} fields; a schedule has five (minute hour day-of-month month day-of-week) or is a descriptor such as @daily",
+            fields.len()
+        ));
+    }
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let specs: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day of month", 1, 31, &[]),
+        ("month", 1, 12, &MONTHS),
+        ("day of week", 0, 6, &DAYS),
+    ];
+    for (field, (what, low, high, names)) in fields.iter().zip(specs) {
+        let value = |part: &str| -> Option<u32> {
+            let lower = part.to_ascii_lowercase();
+            match names.iter().position(|n| *n == lower) {
+                // Month names count from 1, day names from 0 (Sunday).
+                Some(i) => Some(i as u32 + low),
+                None => part.parse().ok(),
+            }
+        };
+        for item in field.split(',') {
+            let (range, step) = match item.split_once('/') {
+                Some((range, step)) => (range, Some(step)),
+                None => (item, None),
+            };
+            if step.is_some_and(|s| s.parse::<u32>().map_or(true, |n| n == 0)) {
+                return Some(format!("has a bad step in its {what} field `{field}`"));
+            }
+            if range == "*" || range == "?" {
+                continue;
+            }
+            let (from, to) = range.split_once('-').unwrap_or((range, range));
+            let (Some(from), Some(to)) = (value(from), value(to)) else {
+                return Some(format!(
+                    "has a {what} field `{field}` that is not a number, range or list"
+                ));
+            };
+            if from < low || to > high || from > to {
+                return Some(format!("has a {what} field `{field}` outside {low}-{high}"));
+            }
+        }
+    }
+    None
+}
+
+/// A Go duration (`1h30m`, `90s`, `1.5h`): numbers each followed by a unit.
+fn go_duration(text: &str) -> bool {
+    let mut rest = text;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ns", "us", "µs", "ms", "h", "m", "s"]
+            .into_iter()
+            .find(|u| rest.starts_with(u));
+        let Some(unit) = unit else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    true
+}
+
+/// Environment variable names: printable ASCII other than `=` (the rule since Kubernetes 1.32;
+/// older API servers also refuse names that start with a digit or hold other punctuation).
+fn container_env(container: &Value, container_name: &str, problems: &mut Vec<String>) {
+    for var in container
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = var.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'=') {
+            problems.push(format!(
+                "env name `{name}` of container `{container_name}` must be printable ASCII without `=`"
+            ));
+        }
+    }
+}
+
+/// Resource requests and limits must be quantities (`500m`, `1Gi`, `2`).
+fn container_resources(container: &Value, container_name: &str, problems: &mut Vec<String>) {
+    for field in ["requests", "limits"] {
+        for (resource, amount) in container
+            .at(&["resources", field])
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let valid = match amount {
+                Value::Number(_) => true,
+                Value::String(text) => {
+                    !text.starts_with(char::is_whitespace)
+                        && !text.ends_with(char::is_whitespace)
+                        && super::quantity::Quantity::parse(text).is_some()
+                }
+                // Other types are the schema's (AC201) to refuse.
+                _ => true,
+            };
+            if !valid {
+                problems.push(format!(
+                    "resources.{field}.{resource} `{amount}` of container `{container_name}` is not a quantity such as 500m, 2 or 1Gi",
+                    amount = amount.as_str().unwrap_or_default()
+                ));
             }
         }
     }
@@ -450,6 +606,43 @@ mod tests {
         }
         for value in bad {
             assert!(rule(value).is_some(), "{value:?} should fail");
+        }
+    }
+
+    #[test]
+    fn cron_schedules() {
+        for good in [
+            "* * * * *",
+            "0 0 1 1 0",
+            "*/5 * * * *",
+            "0 9-17 * * 1-5",
+            "0 0 * * SUN",
+            "15 3 1,15 * ?",
+            "@hourly",
+            "@yearly",
+            "@every 90s",
+            "59 23 31 12 6",
+            "0 0 * dec sat",
+        ] {
+            assert!(cron_schedule(good).is_none(), "{good:?} should parse");
+        }
+        for bad in [
+            "",
+            "* * * *",
+            "* * * * * *",
+            "60 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 7",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "a * * * *",
+            "@every",
+            "@every 5",
+            "@fortnightly",
+        ] {
+            assert!(cron_schedule(bad).is_some(), "{bad:?} should not parse");
         }
     }
 

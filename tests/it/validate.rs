@@ -287,3 +287,68 @@ fn the_api_servers_field_rules_refuse_what_it_refuses() {
         );
     }
 }
+
+/// More of the API server's rules: a CronJob's schedule must parse, env names are printable ASCII
+/// without `=`, resources are quantities.
+#[test]
+fn selectors_schedules_env_names_and_quantities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workload = |selector: &str, env: &str, cpu: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {selector}\n  \
+             template:\n    metadata:\n      labels: {{app: web, tier: front}}\n    spec:\n      containers:\n\
+             \x20       - name: web\n          image: nginx:1.27\n          env: [{{name: {env}, value: x}}]\n\
+             \x20         resources: {{requests: {{cpu: {cpu}}}}}\n"
+        )
+    };
+    let job = |schedule: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: \"{schedule}\"\n  \
+             jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          \
+             containers: [{{name: run, image: busybox:1.37}}]\n"
+        )
+    };
+    let run = |text: &str| {
+        run_program(
+            &crate::support::bin(),
+            tmp.path(),
+            &args(&["validate"]),
+            Some(text.as_bytes()),
+        )
+    };
+    let good = [
+        workload(
+            "{matchLabels: {app: web}, matchExpressions: [{key: tier, operator: In, values: [front]}]}",
+            "\"my.var-1\"",
+            "500m",
+        ),
+        job("*/15 2-4 * JAN-MAR mon,fri"),
+        job("@daily"),
+        job("@every 1h30m"),
+    ]
+    .join("---\n");
+    let clean = run(&good);
+    assert!(!clean.stdout.contains("AC204"), "{}", clean.stdout);
+    let bad = [
+        workload(
+            "{matchLabels: {app: web}}",
+            "\"A=B\"",
+            "\"1 Gi\"",
+        ),
+        job("61 * * * *"),
+    ]
+    .join("---\n");
+    let refused = run(&bad);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "env name `A=B` of container `web` must be printable ASCII without `=`",
+        "resources.requests.cpu `1 Gi` of container `web` is not a quantity",
+        "CronJob/nightly (`<stdin>:17`): the API server refuses it: spec.schedule `61 * * * *` has a minute field `61` outside 0-59",
+    ] {
+        assert!(
+            refused.stdout.contains(expected),
+            "{expected}\n{}",
+            refused.stdout
+        );
+    }
+}
