@@ -149,6 +149,15 @@ pub fn variants() -> Vec<(String, Vec<String>)> {
             "postgres.patroni.enabled=false,world-server.pvc=null,metrics.enabled=true".into(),
         ],
     ));
+    out.push((
+        "prod-with-adapter-rules".into(),
+        vec![
+            "-f".into(),
+            "values/prod.yaml".into(),
+            "--set".into(),
+            "world-server.metricsAdapter.render=true".into(),
+        ],
+    ));
     out
 }
 

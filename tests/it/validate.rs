@@ -330,11 +330,7 @@ fn selectors_schedules_env_names_and_quantities() {
     let clean = run(&good);
     assert!(!clean.stdout.contains("AC204"), "{}", clean.stdout);
     let bad = [
-        workload(
-            "{matchLabels: {app: web}}",
-            "\"A=B\"",
-            "\"1 Gi\"",
-        ),
+        workload("{matchLabels: {app: web}}", "\"A=B\"", "\"1 Gi\""),
         job("61 * * * *"),
     ]
     .join("---\n");
