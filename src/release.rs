@@ -37,6 +37,9 @@ pub struct Settings {
     pub values: ValuesOptions,
     /// Whether the render will be validated (schema work then starts alongside parsing).
     pub validate: bool,
+    /// Whether the files of the charts' `crds/` folders join the output, before everything else
+    /// (Helm's `--include-crds`).
+    pub include_crds: bool,
 }
 
 /// The chart with its dependencies processed and the values its templates see.
@@ -329,11 +332,18 @@ pub fn render(settings: Settings) -> Result<Release> {
         checked?;
         print_warnings(&prepared.warnings);
         check_release_name(&release_name, settings.release_name.is_none())?;
-        files.map_err(|e| name_the_values(e, &prepared, &settings.values))
+        let files = files.map_err(|e| name_the_values(e, &prepared, &settings.values))?;
+        if !settings.include_crds {
+            return Ok(files);
+        }
+        let mut with_crds = crd_files(&prepared.chart)?;
+        with_crds.extend(files);
+        Ok(with_crds)
     };
     let (files, schemas) = if settings.validate {
         let (files, loaded) = rayon::join(render, || {
             validate::load(&settings.kube_version, settings.schema_dir.as_deref())
+                .map(|loaded| loaded.with_crds_of(&prepared.chart))
         });
         (files?, SchemaWork::Loaded(loaded))
     } else {
@@ -345,6 +355,36 @@ pub fn render(settings: Settings) -> Result<Release> {
         settings,
         schemas: std::sync::Mutex::new(schemas),
     })
+}
+
+/// The files of the charts' `crds/` folders as rendered files: not templated, each split and
+/// checked as a template's output is.
+fn crd_files(chart: &crate::chart::Chart) -> Result<Vec<(render::Rendered, Vec<manifest::Span>)>> {
+    crate::chart::crds::files(chart)
+        .into_iter()
+        .map(|(source, file)| {
+            let shown = format!("{}{}", origin_of(chart, &source), file.name);
+            let text = crate::error::utf8(&file.data, &shown)?.to_string();
+            crate::yaml::guard::check_flow_nesting(&text).map_err(|line| {
+                Error::input(format!("`{shown}:{line}`: brackets nest too deeply"))
+            })?;
+            let rendered = render::Rendered {
+                source,
+                file: shown,
+                text,
+            };
+            let spans = manifest::split_file(&rendered);
+            Ok((rendered, spans))
+        })
+        .collect()
+}
+
+/// Where a chart of the tree keeps its files, for messages, from a CRD file's source
+/// (`aether/charts/sub/crds/a.yaml` is in `charts/sub/`).
+fn origin_of(chart: &crate::chart::Chart, source: &str) -> String {
+    let inside = source.split_once('/').map_or("", |(_, rest)| rest);
+    let folder = inside.rsplit_once("crds/").map_or("", |(before, _)| before);
+    format!("{}{folder}", chart.origin)
 }
 
 impl Release {

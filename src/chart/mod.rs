@@ -1,5 +1,6 @@
 //! Charts: `Chart.yaml`, loading from a directory or a `.tgz`, `.helmignore`, dependencies.
 
+pub mod crds;
 pub mod dependencies;
 pub mod glob;
 pub mod helm_json;

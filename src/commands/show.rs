@@ -1,5 +1,5 @@
-//! `aether-chart show chart|values|readme|all CHART`: a chart's own files, from a directory or
-//! a `.tgz`, without rendering anything.
+//! `aether-chart show chart|values|readme|all|crds CHART`: a chart's own files, from a directory
+//! or a `.tgz`, without rendering anything.
 
 use std::path::PathBuf;
 
@@ -17,6 +17,8 @@ pub enum Part {
     Readme,
     /// Chart.yaml, values.yaml and the README, separated by `---`.
     All,
+    /// The files of the chart's and its subcharts' crds/ folders, each after `---`.
+    Crds,
 }
 
 /// Arguments of `show`.
@@ -40,13 +42,16 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
     let chart = &args.chart;
     let limits = Limits::default();
     let text = chart.to_string_lossy();
+    let mut pulled_archive = None;
     let files = if text.starts_with("oci://") {
         let reference = crate::oci::Reference::parse(&text, "the chart")?;
         let path = crate::oci::credentials::config_path(args.tls.registry_config.as_deref());
         let credentials = crate::oci::credentials::load(&path, &reference.host)?;
         let mut client =
             crate::oci::Client::new(&reference.host, &args.tls.connection(), credentials)?;
-        crate::oci::pull(&mut client, &reference, args.version.as_deref())?.files
+        let pulled = crate::oci::pull(&mut client, &reference, args.version.as_deref())?;
+        pulled_archive = Some(pulled.archive);
+        pulled.files
     } else if chart.is_dir() {
         loader::dir_files(chart, limits)?
     } else {
@@ -72,6 +77,22 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
             .map(|f| String::from_utf8_lossy(&f.data).into_owned())
             .unwrap_or_default(),
         Part::Readme => text(readme, "README")?,
+        Part::Crds => {
+            // The CRDs of subcharts too, archived ones included, as Helm lists them.
+            let loaded = if let Some(archive) = &pulled_archive {
+                loader::load_archive(archive, &format!("{}:", chart.display()), limits)?
+            } else if chart.is_dir() {
+                loader::load(chart, limits)?
+            } else {
+                let bytes =
+                    crate::fs::read_user_file(chart, "the chart", loader::archive_limit(limits))?;
+                loader::load_archive(&bytes, &format!("{}:", chart.display()), limits)?
+            };
+            crate::chart::crds::files(&loaded)
+                .iter()
+                .map(|(_, f)| format!("---\n{}\n", String::from_utf8_lossy(&f.data)))
+                .collect()
+        }
         Part::All => {
             let mut parts = vec![text(find("Chart.yaml"), "Chart.yaml")?];
             if let Some(values) = find("values.yaml") {

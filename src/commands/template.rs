@@ -61,6 +61,13 @@ pub struct TemplateArgs {
     /// Leave out hook resources (those with a helm.sh/hook annotation).
     #[arg(long)]
     pub no_hooks: bool,
+    /// Print the files of the charts' crds/ folders first (not templated), as Helm does.
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Accepted for Helm's sake: `template` prints no CRDs unless --include-crds, which this
+    /// does not change (as in Helm 4).
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Do not validate the rendered manifests (schemas, invariants, best practices).
     #[arg(long)]
     pub skip_validation: bool,
@@ -97,6 +104,7 @@ impl RenderArgs {
             },
             values: self.values.options(),
             validate: true,
+            include_crds: false,
         })
     }
 }
@@ -118,6 +126,7 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     let show_only = show_only_patterns(&args.show_only)?;
     let settings = Settings {
         validate: !args.skip_validation,
+        include_crds: args.include_crds,
         ..args.render.settings()?
     };
     let release = release::render(settings)?;

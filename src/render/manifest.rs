@@ -537,7 +537,8 @@ fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String
     problems
 }
 
-/// Sorts by hook-ness, Helm's kind order, then source path; the split order breaks ties.
+/// Sorts the files of `crds/` folders first, then by hook-ness, Helm's kind order and source
+/// path; the split order breaks ties.
 fn sort(manifests: &mut Vec<Manifest<'_>>) {
     let rank = |kind: &str| {
         INSTALL_ORDER
@@ -547,14 +548,35 @@ fn sort(manifests: &mut Vec<Manifest<'_>>) {
     };
     // Rank each manifest once; the stable sort keeps source order (already by path) and the
     // order within each file.
-    let mut keyed: Vec<(bool, usize, &str, usize)> = manifests
+    // The files of `crds/` folders come first, as Helm prints them: a chart's own before its
+    // subcharts', depth first (`\0` sorts a chart's `crds/` before its `charts/`).
+    let mut keyed: Vec<(Option<String>, bool, usize, &str, usize)> = manifests
         .iter()
         .enumerate()
-        .map(|(i, m)| (m.hook, rank(m.kind), m.kind, i))
+        .map(|(i, m)| {
+            match crate::chart::crds::is_crd_source(m.source) {
+                // A file of a crds/ folder keeps its documents in the file's order.
+                true => (
+                    Some(m.source.replace("/crds/", "/\0crds/")),
+                    false,
+                    0,
+                    "",
+                    i,
+                ),
+                false => (None, m.hook, rank(m.kind), m.kind, i),
+            }
+        })
         .collect();
-    keyed.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    keyed.sort_by(|a, b| {
+        let crd_first = |k: &Option<String>| k.is_none();
+        (crd_first(&a.0), &a.0, a.1, a.2, a.3).cmp(&(crd_first(&b.0), &b.0, b.1, b.2, b.3))
+    });
     let mut slots: Vec<Option<Manifest<'_>>> = manifests.drain(..).map(Some).collect();
-    manifests.extend(keyed.into_iter().filter_map(|(_, _, _, i)| slots[i].take()));
+    manifests.extend(
+        keyed
+            .into_iter()
+            .filter_map(|(_, _, _, _, i)| slots[i].take()),
+    );
 }
 
 /// Writes the manifests as one stream, each with `---` and a `# Source:` header.

@@ -9,6 +9,7 @@
 
 mod apiserver;
 pub mod config;
+mod crd_schemas;
 pub mod doc;
 mod invariants;
 mod practices;
@@ -440,6 +441,15 @@ pub(crate) fn load(
 }
 
 impl Loaded {
+    /// Adds the schemas of the custom resources `chart` defines in its `crds/` folders; they
+    /// win over bundled and `--schema-dir` schemas of the same kind, being what is installed.
+    pub(crate) fn with_crds_of(mut self, chart: &crate::chart::Chart) -> Loaded {
+        for (key, schema) in crd_schemas::from_chart(chart) {
+            self.0.add(key, schema);
+        }
+        self
+    }
+
     /// Compiles the kinds `keys` (lower-case `apiversion/kind`).
     pub(crate) fn compile(self, keys: &[String]) -> crate::Result<Prepared> {
         let compiled = self.0.compile(keys)?;
@@ -460,7 +470,9 @@ pub fn check(
     let config = config::Config::load(input.chart)?;
     let prepared = match prepared {
         Some(prepared) => prepared,
-        None => load(input.kube_version, input.schema_dir)?.compile(&[])?,
+        None => load(input.kube_version, input.schema_dir)?
+            .with_crds_of(input.chart)
+            .compile(&[])?,
     };
     let provenance = Provenance::build(input.chart, input.values_files, input.options);
     let judged = Judged {

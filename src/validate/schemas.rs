@@ -148,6 +148,11 @@ impl Schemas {
         })
     }
 
+    /// Adds (or replaces) the schema of `key` (lower-case `group/version/kind`).
+    pub fn add(&mut self, key: String, schema: Value) {
+        self.extra.insert(key, schema);
+    }
+
     /// The schema of `key` (lower case), parsed; user and CRD schemas first.
     fn kind(&self, key: &str) -> Result<Option<Value>> {
         if let Some(schema) = self.extra.get(key) {

@@ -8,6 +8,7 @@ mod chart_checkers;
 mod cli;
 mod constraints;
 mod corpus;
+mod crds;
 mod dependencies;
 mod deploy;
 mod diff;
