@@ -40,6 +40,8 @@ pub struct Settings {
     /// Whether the files of the charts' `crds/` folders join the output, before everything else
     /// (Helm's `--include-crds`).
     pub include_crds: bool,
+    /// Render as an upgrade rather than an install (`release.is_upgrade`).
+    pub is_upgrade: bool,
 }
 
 /// The chart with its dependencies processed and the values its templates see.
@@ -311,6 +313,7 @@ pub fn render(settings: Settings) -> Result<Release> {
         release: render::Release {
             name: release_name.clone(),
             namespace: settings.namespace.clone(),
+            is_upgrade: settings.is_upgrade,
         },
         capabilities: Capabilities {
             kube_version: settings.kube_version.clone(),

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::release::{self, DEFAULT_KUBE_VERSION, Settings};
 use crate::render::manifest;
 use crate::validate;
+use crate::validate::doc::At;
 use crate::version::parse_kube_version;
 
 /// The arguments of every command that renders a chart (`template`, `lint`).
@@ -68,6 +69,15 @@ pub struct TemplateArgs {
     /// does not change (as in Helm 4).
     #[arg(long)]
     pub skip_crds: bool,
+    /// Leave out test hooks (`helm.sh/hook: test`).
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Render as an upgrade: release.is_upgrade is true and release.is_install false.
+    #[arg(long)]
+    pub is_upgrade: bool,
+    /// Accepted for Helm's sake: the release description, which a render does not print.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
     /// Do not validate the rendered manifests (schemas, invariants, best practices).
     #[arg(long)]
     pub skip_validation: bool,
@@ -105,6 +115,7 @@ impl RenderArgs {
             values: self.values.options(),
             validate: true,
             include_crds: false,
+            is_upgrade: false,
         })
     }
 }
@@ -127,12 +138,13 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     let settings = Settings {
         validate: !args.skip_validation,
         include_crds: args.include_crds,
+        is_upgrade: args.is_upgrade,
         ..args.render.settings()?
     };
     let release = release::render(settings)?;
     let mut arenas = crate::render::manifest::Arenas::default();
     let manifests = release.manifests(&mut arenas)?;
-    let selected = select(&manifests, &show_only, args.no_hooks)?;
+    let selected = select(&manifests, &show_only, args.no_hooks, args.skip_tests)?;
     if !args.skip_validation {
         let findings = release.validate(&manifests, false)?;
         let least = match args.quiet {
@@ -166,11 +178,25 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Applies `--show-only` and `--no-hooks`.
+/// Whether a manifest is a test hook (`helm.sh/hook: test`, or the older `test-success`).
+fn is_test(m: &manifest::Manifest<'_>) -> bool {
+    m.hook
+        && m.json
+            .at(&["metadata", "annotations", "helm.sh/hook"])
+            .and_then(|v| v.as_str())
+            .is_some_and(|hooks| {
+                hooks
+                    .split(',')
+                    .any(|h| matches!(h.trim(), "test" | "test-success"))
+            })
+}
+
+/// Applies `--show-only`, `--no-hooks` and `--skip-tests`.
 fn select<'m, 'a>(
     manifests: &'m [manifest::Manifest<'a>],
     show_only: &[(String, Pattern)],
     no_hooks: bool,
+    skip_tests: bool,
 ) -> Result<Vec<&'m manifest::Manifest<'a>>> {
     let relative = |m: &manifest::Manifest<'_>| {
         m.source
@@ -178,8 +204,10 @@ fn select<'m, 'a>(
             .map_or(m.source, |(_, rest)| rest)
             .to_string()
     };
-    let kept: Vec<&manifest::Manifest<'a>> =
-        manifests.iter().filter(|m| !(no_hooks && m.hook)).collect();
+    let kept: Vec<&manifest::Manifest<'a>> = manifests
+        .iter()
+        .filter(|m| !(no_hooks && m.hook) && !(skip_tests && is_test(m)))
+        .collect();
     if show_only.is_empty() {
         return Ok(kept);
     }

@@ -13,6 +13,8 @@ pub struct Release {
     pub name: String,
     /// The namespace (default: `default`).
     pub namespace: String,
+    /// Render as an upgrade (`--is-upgrade`): `is_upgrade` true and `is_install` false.
+    pub is_upgrade: bool,
 }
 
 /// The Kubernetes cluster a render targets.
@@ -73,8 +75,8 @@ impl Release {
             name => self.name.as_str(),
             namespace => self.namespace.as_str(),
             revision => 1,
-            is_install => true,
-            is_upgrade => false,
+            is_install => !self.is_upgrade,
+            is_upgrade => self.is_upgrade,
             service => "aether-chart",
         }
     }

@@ -22,5 +22,6 @@ mod realworld;
 mod registry;
 mod root_chart;
 mod scripted;
+mod template_flags;
 mod transfers;
 mod validate;
