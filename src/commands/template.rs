@@ -206,7 +206,7 @@ fn select<'m, 'a>(
     };
     let kept: Vec<&manifest::Manifest<'a>> = manifests
         .iter()
-        .filter(|m| !(no_hooks && m.hook) && !(skip_tests && is_test(m)))
+        .filter(|m| !(no_hooks && m.hook || skip_tests && is_test(m)))
         .collect();
     if show_only.is_empty() {
         return Ok(kept);
