@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::argocd::ArgocdArgs;
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::dependency::DependencyArgs;
 use crate::commands::deploy::{RouteArgs, ScaleArgs};
@@ -65,6 +66,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write docs/values.md: every value with its type, default, overlays and description.
     Docs(DocsArgs),
+    /// The Argo CD Config Management Plugin's steps (`argocd generate`), run by its cmp-server.
+    Argocd(ArgocdArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print the man page of aether-chart and its commands (roff).

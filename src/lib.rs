@@ -43,6 +43,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Route(args) => commands::deploy::route(&args),
         cli::Command::Diff(args) => commands::diff::run(&args),
         cli::Command::Docs(args) => commands::docs::run(&args),
+        cli::Command::Argocd(args) => commands::argocd::run(&args),
         cli::Command::Completions(args) => commands::completions::completions(&args),
         cli::Command::Man => commands::completions::man(),
     }

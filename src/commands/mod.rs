@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns parsed arguments into settings and runs them.
 
+pub mod argocd;
 pub mod completions;
 pub mod dependency;
 pub mod deploy;

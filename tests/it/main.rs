@@ -3,6 +3,7 @@
 
 mod support;
 
+mod argocd;
 mod attacks;
 mod chart_checkers;
 mod cli;
