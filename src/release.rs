@@ -21,6 +21,9 @@ pub const DEFAULT_KUBE_VERSION: &str = "1.35.0";
 pub struct Settings {
     /// The chart: a directory or a `.tgz`.
     pub chart: PathBuf,
+    /// A chart fetched from a registry, a repository or a URL: its archive and where it came
+    /// from; loaded instead of `chart`.
+    pub archive: Option<(Vec<u8>, String)>,
     /// The release name; the chart's name when `None`.
     pub release_name: Option<String>,
     /// The release namespace.
@@ -64,7 +67,15 @@ pub fn prepare_unchecked(
     limits: Limits,
     kube: &semver::Version,
 ) -> Result<Prepared> {
-    let mut chart = chart::load(path, limits)?;
+    prepare_chart(chart::load(path, limits)?, options, kube)
+}
+
+/// Layers the values over an already loaded chart (see [`prepare_unchecked`]).
+pub fn prepare_chart(
+    mut chart: chart::Chart,
+    options: &ValuesOptions,
+    kube: &semver::Version,
+) -> Result<Prepared> {
     if chart.metadata.is_library() {
         return Err(Error::input(format!(
             "`{}` is a library chart; library charts have no manifests of their own, render a chart that depends on it",
@@ -299,12 +310,19 @@ enum SchemaWork {
 /// the charts' values.schema.json files while the chart renders (an error there wins), and for
 /// a validated render the Kubernetes schemas load meanwhile too.
 pub fn render(settings: Settings) -> Result<Release> {
-    let prepared = prepare_unchecked(
-        &settings.chart,
-        &settings.values,
-        settings.limits,
-        &settings.kube_version,
-    )?;
+    let prepared = match &settings.archive {
+        Some((bytes, label)) => prepare_chart(
+            chart::loader::load_archive(bytes, &format!("{label}:"), settings.limits)?,
+            &settings.values,
+            &settings.kube_version,
+        )?,
+        None => prepare_unchecked(
+            &settings.chart,
+            &settings.values,
+            settings.limits,
+            &settings.kube_version,
+        )?,
+    };
     let release_name = settings
         .release_name
         .clone()

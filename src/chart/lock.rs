@@ -308,6 +308,25 @@ struct Fetched {
     bytes: Vec<u8>,
 }
 
+/// Fetches the newest version of chart `name` that satisfies `range` from `repository` (an
+/// `oci://` registry path or an HTTP(S) chart repository), every digest checked as `dependency
+/// update` checks it: the archive's bytes, in memory.
+pub fn fetch(name: &str, range: &str, repository: &str, options: &Options<'_>) -> Result<Vec<u8>> {
+    let dep = Dependency {
+        name: name.to_string(),
+        version: range.to_string(),
+        repository: repository.to_string(),
+        ..Dependency::default()
+    };
+    match resolve(Path::new("."), &dep, options)? {
+        Resolution::Found(_, Some(fetched)) => Ok(fetched.bytes),
+        Resolution::Found(_, None) => Err(Error::usage(format!(
+            "`{repository}` is not a registry or a chart repository"
+        ))),
+        Resolution::Missing(why) => Err(Error::input(format!("no version satisfies {why}"))),
+    }
+}
+
 fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolution> {
     let constraint = Constraint::parse(&dep.version).map_err(|e| {
         Error::input(format!(

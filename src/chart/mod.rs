@@ -9,6 +9,7 @@ pub mod loader;
 pub mod lock;
 pub mod metadata;
 pub mod package;
+pub mod remote;
 pub mod repo;
 
 pub use loader::{Limits, load};

@@ -25,6 +25,15 @@ pub struct RenderArgs {
     /// The release namespace.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
+    /// For a chart from a registry or a repository: the version or range (default: the newest
+    /// release).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// A chart repository's URL: CHART is then a chart name in it (as `helm template --repo`).
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub remote: crate::cli::RemoteArgs,
     /// The Kubernetes version to render and validate for (capabilities.kube_version, Chart.yaml
     /// kubeVersion, the schemas).
     #[arg(long, value_name = "VERSION", default_value = DEFAULT_KUBE_VERSION)]
@@ -101,17 +110,26 @@ impl RenderArgs {
         };
         let kube_version = parse_kube_version(&self.kube_version)
             .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
+        let limits = Limits {
+            total: self.max_chart_size,
+            per_file: self.max_file_size,
+        };
+        let archive = crate::chart::remote::fetch(
+            chart,
+            self.version.as_deref(),
+            self.repo.as_deref(),
+            &self.remote.connection(),
+            limits,
+        )?;
         Ok(Settings {
             chart: PathBuf::from(chart),
+            archive,
             release_name,
             namespace: self.namespace.clone(),
             kube_version,
             api_versions: self.api_versions.clone(),
             schema_dir: self.schema_dir.clone(),
-            limits: Limits {
-                total: self.max_chart_size,
-                per_file: self.max_file_size,
-            },
+            limits,
             values: self.values.options(),
             validate: true,
             include_crds: false,

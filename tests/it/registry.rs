@@ -905,3 +905,116 @@ fn tls_with_a_private_ca_and_client_certificates() {
     };
     assert!(shown.stdout.contains("name: aether"), "{}", shown.stdout);
 }
+
+/// `template` (and `lint`) take charts straight from a registry, a repository or a URL, every
+/// digest checked, nothing left on disk; `--version` takes ranges, and without it the newest
+/// release wins.
+#[test]
+fn charts_render_straight_from_where_they_live() {
+    let registry = Registry::start(Auth::None);
+    let env = Env::new();
+    let repo = env.path("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for version in ["1.0.0", "1.1.0", "2.0.0-rc.1"] {
+        let src = env.path("src");
+        let _ = std::fs::remove_dir_all(&src);
+        std::fs::create_dir_all(src.join("templates")).unwrap();
+        std::fs::write(
+            src.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: demo\nversion: {version}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            src.join("templates/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  version: {{ chart.version | quote }}\n",
+        )
+        .unwrap();
+        ok(env.ours(&["package", "src", "-d", repo.to_str().unwrap()]));
+        let archive = repo.join(format!("demo-{version}.tgz"));
+        ok(env.ours(&[
+            "push",
+            archive.to_str().unwrap(),
+            &registry.url("charts"),
+            "--plain-http",
+        ]));
+    }
+    let server = crate::support::FileServer::start(&repo);
+    ok(env.ours(&[
+        "repo",
+        "index",
+        repo.to_str().unwrap(),
+        "--url",
+        &server.url,
+    ]));
+    let before: Vec<_> = std::fs::read_dir(env.dir.path()).unwrap().collect();
+    let rendered = |args: &[&str]| -> String {
+        let run = ok(env.ours(args));
+        run.stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("version: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let oci = registry.url("charts/demo");
+    assert_eq!(rendered(&["template", &oci, "--plain-http"]), "\"1.1.0\"");
+    assert_eq!(
+        rendered(&["template", &oci, "--version", "~1.0", "--plain-http"]),
+        "\"1.0.0\""
+    );
+    assert_eq!(
+        rendered(&["template", &oci, "--version", "2.0.0-rc.1", "--plain-http"]),
+        "\"2.0.0-rc.1\""
+    );
+    assert_eq!(
+        rendered(&["template", "demo", "--repo", &server.url, "--version", "^1"]),
+        "\"1.1.0\""
+    );
+    let url = format!("{}/demo-1.0.0.tgz", server.url);
+    assert_eq!(rendered(&["template", &url]), "\"1.0.0\"");
+    let lint = env.ours(&["lint", &oci, "--version", "1.0.0", "--plain-http"]);
+    assert!(lint.code <= 1, "{}", lint.snapshot());
+    // Nothing was written where the commands ran.
+    let after: Vec<_> = std::fs::read_dir(env.dir.path()).unwrap().collect();
+    assert_eq!(before.len(), after.len());
+    // What cannot be had is said.
+    let missing = env.ours(&["template", &oci, "--version", "^3", "--plain-http"]);
+    assert_eq!(missing.code, 2, "{}", missing.snapshot());
+    assert!(
+        missing.stderr.contains("no version satisfies"),
+        "{}",
+        missing.stderr
+    );
+    let tampered = {
+        // Every entry's digest is wrong now.
+        let index = std::fs::read_to_string(repo.join("index.yaml")).unwrap();
+        let tampered: String = index
+            .lines()
+            .map(|l| match l.split_once("digest: ") {
+                Some((indent, _)) => format!("{indent}digest: {}\n", "0".repeat(64)),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(repo.join("index.yaml"), tampered).unwrap();
+        env.ours(&[
+            "template",
+            "demo",
+            "--repo",
+            &server.url,
+            "--version",
+            "1.0.0",
+        ])
+    };
+    assert_eq!(tampered.code, 2, "{}", tampered.snapshot());
+    assert!(
+        tampered.stderr.contains("not the sha256:"),
+        "{}",
+        tampered.stderr
+    );
+    let local = env.ours(&["template", ".", "--version", "1.0.0"]);
+    assert_eq!(local.code, 2);
+    assert!(
+        local
+            .stderr
+            .contains("--version applies to oci:// charts and --repo")
+    );
+}
