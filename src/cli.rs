@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::argocd::ArgocdArgs;
 use crate::commands::completions::CompletionsArgs;
+use crate::commands::create::CreateArgs;
 use crate::commands::dependency::DependencyArgs;
 use crate::commands::deploy::{RouteArgs, ScaleArgs};
 use crate::commands::diff::DiffArgs;
@@ -35,6 +36,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a new chart from a starter (like `helm create`): Jinja templates, values, overlays.
+    Create(CreateArgs),
     /// Render a chart's manifests locally (like `helm template`), validated.
     Template(TemplateArgs),
     /// Render a chart and report the validator's findings (text, JSON or SARIF).

@@ -28,6 +28,7 @@ pub use error::{Error, Result};
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: cli::Cli) -> Result<u8> {
     match cli.command {
+        cli::Command::Create(args) => commands::create::run(&args),
         cli::Command::Template(args) => commands::template::run(&args),
         cli::Command::Lint(args) => commands::lint::run(&args),
         cli::Command::Validate(args) => commands::validate::run(&args),

@@ -2,6 +2,7 @@
 
 pub mod argocd;
 pub mod completions;
+pub mod create;
 pub mod dependency;
 pub mod deploy;
 pub mod diff;

@@ -10,6 +10,7 @@ mod cli;
 mod constraints;
 mod corpus;
 mod crds;
+mod create;
 mod dependencies;
 mod deploy;
 mod diff;
