@@ -1,7 +1,7 @@
 //! `aether-chart template`: render a chart's manifests locally, as `helm template` does.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::chart::Limits;
 use crate::chart::glob::Pattern;
@@ -84,6 +84,18 @@ pub struct TemplateArgs {
     /// Render as an upgrade: release.is_upgrade is true and release.is_install false.
     #[arg(long)]
     pub is_upgrade: bool,
+    /// A program the rendered manifests go through: it reads them on stdin and prints the
+    /// manifests to use on stdout, which are then checked and validated as `validate` does.
+    #[arg(long, value_name = "PROGRAM")]
+    pub post_renderer: Option<PathBuf>,
+    /// An argument for the post-renderer (repeatable, in order).
+    #[arg(
+        long,
+        value_name = "ARG",
+        requires = "post_renderer",
+        allow_hyphen_values = true
+    )]
+    pub post_renderer_args: Vec<String>,
     /// Accepted for Helm's sake: the release description, which a render does not print.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
@@ -96,6 +108,13 @@ pub struct TemplateArgs {
 }
 
 impl RenderArgs {
+    /// The namespace and the Kubernetes version, checked, without loading a chart.
+    pub fn settings_without_chart(&self) -> Result<(String, semver::Version)> {
+        let kube_version = parse_kube_version(&self.kube_version)
+            .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
+        Ok((self.namespace.clone(), kube_version))
+    }
+
     /// Checks the arguments and resolves them into the pipeline's settings.
     pub fn settings(&self) -> Result<Settings> {
         let (release_name, chart) = match self.positional.as_slice() {
@@ -138,6 +157,50 @@ impl RenderArgs {
     }
 }
 
+/// The most a post-renderer may print.
+const MAX_POST_RENDERED: u64 = 512 << 20;
+
+/// Runs the post-renderer: `manifests` on its stdin, its stdout returned; a failure says how it
+/// ended (its own messages reach stderr as it writes them).
+fn post_render(program: &Path, args: &[String], manifests: Vec<u8>) -> Result<Vec<u8>> {
+    use std::process::{Command, Stdio};
+    let shown = program.display();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Error::input(format!("cannot run the post-renderer `{shown}`: {e}")))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // Written from another thread, so that a post-renderer printing as it reads never blocks.
+    let writer = std::thread::spawn(move || {
+        let written = stdin.write_all(&manifests);
+        drop(stdin);
+        written
+    });
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let read = crate::fs::read_bounded(stdout, "the post-renderer's output", MAX_POST_RENDERED);
+    let status = child
+        .wait()
+        .map_err(|e| Error::input(format!("the post-renderer `{shown}`: {e}")))?;
+    let written = writer.join().unwrap_or(Ok(()));
+    if !status.success() {
+        return Err(Error::input(format!(
+            "the post-renderer `{shown}` failed ({status}); nothing is printed"
+        )));
+    }
+    let output = read?;
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Error::input(format!(
+            "cannot give the manifests to the post-renderer `{shown}`: {e}"
+        )));
+    }
+    Ok(output)
+}
+
 /// `--show-only` patterns, checked.
 fn show_only_patterns(show_only: &[String]) -> Result<Vec<(String, Pattern)>> {
     show_only
@@ -163,6 +226,42 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     let mut arenas = crate::render::manifest::Arenas::default();
     let manifests = release.manifests(&mut arenas)?;
     let selected = select(&manifests, &show_only, args.no_hooks, args.skip_tests)?;
+    if let Some(program) = &args.post_renderer {
+        let mut rendered = Vec::new();
+        manifest::write_stream(&selected, &mut rendered)
+            .map_err(|e| Error::input(format!("cannot write the manifests: {e}")))?;
+        let output = post_render(program, &args.post_renderer_args, rendered)?;
+        if !args.skip_validation {
+            let settings = args.render.settings_without_chart()?;
+            let shown = format!("post-renderer {}", program.display());
+            let inputs = validate::stream::from_text(&shown, output.clone())?;
+            let mut arenas = manifest::Arenas::default();
+            let parsed = manifest::parse_all(&inputs.files, &mut arenas, &settings.0, &|_| None);
+            let mut findings = validate::stream::findings(&parsed, &inputs);
+            findings.extend(validate::check_stream(
+                &parsed.manifests,
+                &settings.1,
+                args.render.schema_dir.as_deref(),
+                &settings.0,
+                false,
+            )?);
+            let least = match args.quiet {
+                true => validate::Severity::Error,
+                false => validate::Severity::Warning,
+            };
+            eprint!("{}", validate::report::text_from(&findings, least));
+            if validate::report::failing(&findings) {
+                return Ok(1);
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(&output).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(Error::input(format!("cannot write to stdout: {e}"))),
+            Ok(()) => {}
+        }
+        return Ok(0);
+    }
     if !args.skip_validation {
         let findings = release.validate(&manifests, false)?;
         let least = match args.quiet {

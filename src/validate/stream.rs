@@ -37,6 +37,13 @@ pub struct Inputs {
     read: u64,
 }
 
+/// One stream of documents already in memory (a post-renderer's output), named `shown`.
+pub fn from_text(shown: &str, bytes: Vec<u8>) -> Result<Inputs> {
+    let mut inputs = Inputs::default();
+    inputs.add(shown, bytes, false)?;
+    Ok(inputs)
+}
+
 /// Reads `paths` (`-` is `stdin`, once) into documents.
 pub fn read(paths: &[String], stdin: impl Read) -> Result<Inputs> {
     let mut inputs = Inputs::default();

@@ -102,7 +102,15 @@ fn apply(flag: &str, expr: &str, base: &mut Map, kind: SetKind) -> Result<()> {
 /// whole chart).
 const MAX_VALUES_BYTES: u64 = 100 * 1024 * 1024;
 
+/// A values file from disk, or from an `http(s)://` URL as Helm's `-f` reads one (the system's
+/// certificate authorities, the default time limit, at most the same size).
 fn read_values_file(file: &str) -> Result<Vec<u8>> {
+    if file.starts_with("https://") || file.starts_with("http://") {
+        let http = crate::oci::http::Http::new(&crate::oci::Connection::default())?;
+        return http
+            .get(file, MAX_VALUES_BYTES)
+            .map_err(|e| Error::input(format!("-f {file}: {e}")));
+    }
     crate::fs::read_user_file(Path::new(file), "the values file", MAX_VALUES_BYTES)
 }
 

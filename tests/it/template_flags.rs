@@ -87,3 +87,114 @@ fn release_switches_match_helm() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"before".to_string()) && names.contains(&"release".to_string()));
 }
+
+/// `-f` takes an http(s) URL, as Helm's does; provenance names the URL.
+#[test]
+fn values_files_come_from_urls_too() {
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("prod.yaml"), "replicas: 7\n").unwrap();
+    let server = crate::support::FileServer::start(served.path());
+    let chart = chart_with(&[
+        ("values.yaml", "replicas: 1\n"),
+        (
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  replicas: \"{{ values.replicas }}\"\n",
+        ),
+    ]);
+    let url = format!("{}/prod.yaml", server.url);
+    let run = crate::support::aether(chart.path(), &["template", ".", "-f", &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("replicas: \"7\""), "{}", run.stdout);
+    let explained = crate::support::aether(
+        chart.path(),
+        &["values", ".", "-f", &url, "--explain", "replicas"],
+    );
+    assert_eq!(explained.code, 0, "{}", explained.stderr);
+    assert!(
+        explained.stdout.contains(&format!("{url}:1")),
+        "{}",
+        explained.stdout
+    );
+    let missing = format!("{}/nope.yaml", server.url);
+    let run = crate::support::aether(chart.path(), &["template", ".", "-f", &missing]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("-f {missing}")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `--post-renderer`: the manifests go through a program (stdin to stdout), and what it prints
+/// is checked and validated before it is printed; a failing program prints nothing.
+#[test]
+fn post_renderers_take_stdin_and_are_validated_after() {
+    use std::os::unix::fs::PermissionsExt;
+    let chart = chart_with(&[(
+        "templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"1\"\n",
+    )]);
+    let script = |name: &str, body: &str| {
+        let path = chart.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    };
+    let relabel = script("relabel.sh", "sed \"s/name: c$/name: $1/\"");
+    let run = crate::support::aether(
+        chart.path(),
+        &[
+            "template",
+            ".",
+            "--post-renderer",
+            &relabel,
+            "--post-renderer-args",
+            "renamed",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("name: renamed") && !run.stdout.contains("name: c\n"),
+        "{}",
+        run.stdout
+    );
+    // What it prints is validated: a Deployment without a selector is refused.
+    let broken = script(
+        "broken.sh",
+        "cat; printf -- '---\\napiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: d\\nspec:\\n  replicas: three\\n'",
+    );
+    let run = crate::support::aether(chart.path(), &["template", ".", "--post-renderer", &broken]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("AC201") && run.stdout.is_empty(),
+        "{}",
+        run.snapshot()
+    );
+    let failing = script(
+        "failing.sh",
+        "cat >/dev/null; echo 'no cluster context' >&2; exit 3",
+    );
+    let run = crate::support::aether(
+        chart.path(),
+        &["template", ".", "--post-renderer", &failing],
+    );
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("no cluster context") && run.stderr.contains("failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    let absent = crate::support::aether(
+        chart.path(),
+        &["template", ".", "--post-renderer", "./nope"],
+    );
+    assert_eq!(absent.code, 2);
+    assert!(
+        absent
+            .stderr
+            .contains("cannot run the post-renderer `./nope`"),
+        "{}",
+        absent.stderr
+    );
+}
