@@ -3,7 +3,7 @@
 use crate::chart::Limits;
 use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
-use crate::release::{DEFAULT_KUBE_VERSION, check_values, prepare, prepare_unchecked};
+use crate::release::{DEFAULT_KUBE_VERSION, check_values, prepare_chart, prepare_unchecked};
 use crate::values::Value;
 use crate::values::provenance::Provenance;
 use crate::version::parse_lenient;
@@ -21,14 +21,40 @@ pub struct ValuesCommandArgs {
     /// file and line, instead of the values.
     #[arg(long, value_name = "KEY")]
     pub explain: Option<String>,
+    /// For a chart from a registry or a repository: the version or range (default: the newest
+    /// release).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// A chart repository's URL: CHART is then a chart name in it.
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub remote: crate::cli::RemoteArgs,
 }
 
 /// Runs `values`.
 pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
     let options = args.values.options();
     let kube = parse_lenient(DEFAULT_KUBE_VERSION).map_err(Error::usage)?;
+    // A chart from a registry, a repository or a URL is fetched once, into memory.
+    let archive = crate::chart::remote::fetch(
+        &args.chart.to_string_lossy(),
+        args.version.as_deref(),
+        args.repo.as_deref(),
+        &args.remote.connection(),
+        Limits::default(),
+    )?;
+    let load = || match &archive {
+        Some((bytes, label)) => prepare_chart(
+            crate::chart::loader::load_archive(bytes, &format!("{label}:"), Limits::default())?,
+            &options,
+            &kube,
+        ),
+        None => prepare_unchecked(&args.chart, &options, Limits::default(), &kube),
+    };
     let Some(key) = &args.explain else {
-        let prepared = prepare(&args.chart, &options, Limits::default(), &kube)?;
+        let prepared = load()?;
+        check_values(&prepared, &options)?;
         let text = to_yaml(&Value::Map(prepared.values).to_template())
             .map_err(|e| Error::input(format!("cannot print the values: {e}")))?;
         crate::outln!("{text}");
@@ -36,7 +62,7 @@ pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
     };
     // Explaining is how a schema violation is understood: the layers are printed first, the
     // violations after them (and the exit is 1).
-    let prepared = prepare_unchecked(&args.chart, &options, Limits::default(), &kube)?;
+    let prepared = load()?;
     let provenance = Provenance::build(&prepared.chart, &prepared.values_files, &options);
     explain_key(&provenance, key)?;
     match check_values(&prepared, &options) {

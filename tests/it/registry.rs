@@ -906,7 +906,7 @@ fn tls_with_a_private_ca_and_client_certificates() {
     assert!(shown.stdout.contains("name: aether"), "{}", shown.stdout);
 }
 
-/// `template` (and `lint`) take charts straight from a registry, a repository or a URL, every
+/// `template` (and `lint` and `values`) take charts straight from a registry, a repository or a URL, every
 /// digest checked, nothing left on disk; `--version` takes ranges, and without it the newest
 /// release wins.
 #[test]
@@ -971,6 +971,17 @@ fn charts_render_straight_from_where_they_live() {
     );
     let url = format!("{}/demo-1.0.0.tgz", server.url);
     assert_eq!(rendered(&["template", &url]), "\"1.0.0\"");
+    let values = env.ours(&[
+        "values",
+        &oci,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+        "--set",
+        "x=1",
+    ]);
+    assert_eq!(values.code, 0, "{}", values.snapshot());
+    assert!(values.stdout.contains("x: 1"), "{}", values.stdout);
     let lint = env.ours(&["lint", &oci, "--version", "1.0.0", "--plain-http"]);
     assert!(lint.code <= 1, "{}", lint.snapshot());
     // Nothing was written where the commands ran.
