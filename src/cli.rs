@@ -141,6 +141,38 @@ pub struct RemoteArgs {
     pub timeout: Duration,
 }
 
+/// Where a chart that is not on disk comes from: a registry, a repository or a URL (the
+/// commands that render or layer a chart).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChartSourceArgs {
+    /// For a chart from a registry or a repository: the version or range (default: the newest
+    /// release).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// A chart repository's URL: CHART is then a chart name in it (as `helm template --repo`).
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+impl ChartSourceArgs {
+    /// The archive of `chart` and where it came from when it is remote; `None` for a local one.
+    pub fn fetch(
+        &self,
+        chart: &str,
+        limits: crate::chart::Limits,
+    ) -> crate::Result<Option<(Vec<u8>, String)>> {
+        crate::chart::remote::fetch(
+            chart,
+            self.version.as_deref(),
+            self.repo.as_deref(),
+            &self.remote.connection(),
+            limits,
+        )
+    }
+}
+
 impl RemoteArgs {
     /// The connection these flags ask for.
     pub fn connection(&self) -> Connection {

@@ -70,6 +70,19 @@ pub fn prepare_unchecked(
     prepare_chart(chart::load(path, limits)?, options, kube)
 }
 
+/// Loads the chart at `path`, or from `archive` (a fetched chart's bytes and where it came
+/// from) when there is one.
+pub fn load_chart(
+    path: &std::path::Path,
+    archive: Option<&(Vec<u8>, String)>,
+    limits: Limits,
+) -> Result<chart::Chart> {
+    match archive {
+        Some((bytes, label)) => chart::loader::load_archive(bytes, &format!("{label}:"), limits),
+        None => chart::load(path, limits),
+    }
+}
+
 /// Layers the values over an already loaded chart (see [`prepare_unchecked`]).
 pub fn prepare_chart(
     mut chart: chart::Chart,
@@ -310,19 +323,11 @@ enum SchemaWork {
 /// the charts' values.schema.json files while the chart renders (an error there wins), and for
 /// a validated render the Kubernetes schemas load meanwhile too.
 pub fn render(settings: Settings) -> Result<Release> {
-    let prepared = match &settings.archive {
-        Some((bytes, label)) => prepare_chart(
-            chart::loader::load_archive(bytes, &format!("{label}:"), settings.limits)?,
-            &settings.values,
-            &settings.kube_version,
-        )?,
-        None => prepare_unchecked(
-            &settings.chart,
-            &settings.values,
-            settings.limits,
-            &settings.kube_version,
-        )?,
-    };
+    let prepared = prepare_chart(
+        load_chart(&settings.chart, settings.archive.as_ref(), settings.limits)?,
+        &settings.values,
+        &settings.kube_version,
+    )?;
     let release_name = settings
         .release_name
         .clone()

@@ -25,15 +25,8 @@ pub struct RenderArgs {
     /// The release namespace.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
-    /// For a chart from a registry or a repository: the version or range (default: the newest
-    /// release).
-    #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
-    /// A chart repository's URL: CHART is then a chart name in it (as `helm template --repo`).
-    #[arg(long, value_name = "URL")]
-    pub repo: Option<String>,
     #[command(flatten)]
-    pub remote: crate::cli::RemoteArgs,
+    pub source: crate::cli::ChartSourceArgs,
     /// The Kubernetes version to render and validate for (capabilities.kube_version, Chart.yaml
     /// kubeVersion, the schemas).
     #[arg(long, value_name = "VERSION", default_value = DEFAULT_KUBE_VERSION)]
@@ -86,7 +79,7 @@ pub struct TemplateArgs {
     pub is_upgrade: bool,
     /// A program the rendered manifests go through: it reads them on stdin and prints the
     /// manifests to use on stdout, which are then checked and validated as `validate` does.
-    #[arg(long, value_name = "PROGRAM")]
+    #[arg(long, value_name = "PROGRAM", conflicts_with = "output_dir")]
     pub post_renderer: Option<PathBuf>,
     /// An argument for the post-renderer (repeatable, in order).
     #[arg(
@@ -108,13 +101,6 @@ pub struct TemplateArgs {
 }
 
 impl RenderArgs {
-    /// The namespace and the Kubernetes version, checked, without loading a chart.
-    pub fn settings_without_chart(&self) -> Result<(String, semver::Version)> {
-        let kube_version = parse_kube_version(&self.kube_version)
-            .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
-        Ok((self.namespace.clone(), kube_version))
-    }
-
     /// Checks the arguments and resolves them into the pipeline's settings.
     pub fn settings(&self) -> Result<Settings> {
         let (release_name, chart) = match self.positional.as_slice() {
@@ -133,13 +119,7 @@ impl RenderArgs {
             total: self.max_chart_size,
             per_file: self.max_file_size,
         };
-        let archive = crate::chart::remote::fetch(
-            chart,
-            self.version.as_deref(),
-            self.repo.as_deref(),
-            &self.remote.connection(),
-            limits,
-        )?;
+        let archive = self.source.fetch(chart, limits)?;
         Ok(Settings {
             chart: PathBuf::from(chart),
             archive,
@@ -227,64 +207,17 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     let manifests = release.manifests(&mut arenas)?;
     let selected = select(&manifests, &show_only, args.no_hooks, args.skip_tests)?;
     if let Some(program) = &args.post_renderer {
-        let mut rendered = Vec::new();
-        manifest::write_stream(&selected, &mut rendered)
-            .map_err(|e| Error::input(format!("cannot write the manifests: {e}")))?;
-        let output = post_render(program, &args.post_renderer_args, rendered)?;
-        if !args.skip_validation {
-            let settings = args.render.settings_without_chart()?;
-            let shown = format!("post-renderer {}", program.display());
-            let inputs = validate::stream::from_text(&shown, output.clone())?;
-            let mut arenas = manifest::Arenas::default();
-            let parsed = manifest::parse_all(&inputs.files, &mut arenas, &settings.0, &|_| None);
-            let mut findings = validate::stream::findings(&parsed, &inputs);
-            findings.extend(validate::check_stream(
-                &parsed.manifests,
-                &settings.1,
-                args.render.schema_dir.as_deref(),
-                &settings.0,
-                false,
-            )?);
-            let least = match args.quiet {
-                true => validate::Severity::Error,
-                false => validate::Severity::Warning,
-            };
-            eprint!("{}", validate::report::text_from(&findings, least));
-            if validate::report::failing(&findings) {
-                return Ok(1);
-            }
-        }
-        let mut out = std::io::stdout().lock();
-        match out.write_all(&output).and_then(|()| out.flush()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(e) => return Err(Error::input(format!("cannot write to stdout: {e}"))),
-            Ok(()) => {}
-        }
-        return Ok(0);
+        return post_rendered(args, &release, &selected, program);
     }
     if !args.skip_validation {
         let findings = release.validate(&manifests, false)?;
-        let least = match args.quiet {
-            true => validate::Severity::Error,
-            false => validate::Severity::Warning,
-        };
-        eprint!("{}", validate::report::text_from(&findings, least));
-        if validate::report::failing(&findings) {
+        if report(&findings, args.quiet) {
             return Ok(1);
         }
     }
     match &args.output_dir {
         Some(dir) => manifest::write_dir(&selected, dir)?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            let written = manifest::write_stream(&selected, &mut out).and_then(|()| out.flush());
-            match written {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(Error::input(format!("cannot write to stdout: {e}"))),
-                Ok(()) => {}
-            }
-        }
+        None => to_stdout(|out| manifest::write_stream(&selected, out))?,
     }
     // The process ends next: taking the documents, their trees and the chart apart would cost
     // more than the rest of the exit, so they are left to it.
@@ -292,6 +225,62 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     std::mem::forget(manifests);
     std::mem::forget(arenas);
     std::mem::forget(release);
+    Ok(0)
+}
+
+/// Prints the findings (warnings too unless `quiet`) to stderr; whether any fails the render.
+fn report(findings: &[validate::Finding], quiet: bool) -> bool {
+    let least = match quiet {
+        true => validate::Severity::Error,
+        false => validate::Severity::Warning,
+    };
+    eprint!("{}", validate::report::text_from(findings, least));
+    validate::report::failing(findings)
+}
+
+/// Writes to stdout through a large buffer; a closed pipe ends the output quietly.
+fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::input(format!("cannot write to stdout: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// `--post-renderer`: the selected manifests go through `program`, and what it prints is
+/// checked and validated as `validate` checks a stream, then printed as it wrote it.
+fn post_rendered(
+    args: &TemplateArgs,
+    release: &release::Release,
+    selected: &[&manifest::Manifest<'_>],
+    program: &Path,
+) -> Result<u8> {
+    let mut rendered = Vec::new();
+    manifest::write_stream(selected, &mut rendered)
+        .map_err(|e| Error::input(format!("cannot write the manifests: {e}")))?;
+    let output = post_render(program, &args.post_renderer_args, rendered)?;
+    if !args.skip_validation {
+        let settings = &release.settings;
+        let shown = format!("post-renderer {}", program.display());
+        let inputs = validate::stream::from_text(&shown, output.clone())?;
+        let mut arenas = manifest::Arenas::default();
+        let parsed =
+            manifest::parse_all(&inputs.files, &mut arenas, &settings.namespace, &|_| None);
+        let mut findings = validate::stream::findings(&parsed, &inputs);
+        findings.extend(validate::check_stream(
+            &parsed.manifests,
+            &settings.kube_version,
+            settings.schema_dir.as_deref(),
+            &settings.namespace,
+            false,
+        )?);
+        if report(&findings, args.quiet) {
+            return Ok(1);
+        }
+    }
+    to_stdout(|out| out.write_all(&output))?;
     Ok(0)
 }
 

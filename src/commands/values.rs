@@ -3,7 +3,7 @@
 use crate::chart::Limits;
 use crate::cli::ValuesArgs;
 use crate::error::{Error, Result};
-use crate::release::{DEFAULT_KUBE_VERSION, check_values, prepare_chart, prepare_unchecked};
+use crate::release::{DEFAULT_KUBE_VERSION, check_values, load_chart, prepare_chart};
 use crate::values::Value;
 use crate::values::provenance::Provenance;
 use crate::version::parse_lenient;
@@ -21,15 +21,8 @@ pub struct ValuesCommandArgs {
     /// file and line, instead of the values.
     #[arg(long, value_name = "KEY")]
     pub explain: Option<String>,
-    /// For a chart from a registry or a repository: the version or range (default: the newest
-    /// release).
-    #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
-    /// A chart repository's URL: CHART is then a chart name in it.
-    #[arg(long, value_name = "URL")]
-    pub repo: Option<String>,
     #[command(flatten)]
-    pub remote: crate::cli::RemoteArgs,
+    pub source: crate::cli::ChartSourceArgs,
 }
 
 /// Runs `values`.
@@ -37,20 +30,12 @@ pub fn run(args: &ValuesCommandArgs) -> Result<u8> {
     let options = args.values.options();
     let kube = parse_lenient(DEFAULT_KUBE_VERSION).map_err(Error::usage)?;
     // A chart from a registry, a repository or a URL is fetched once, into memory.
-    let archive = crate::chart::remote::fetch(
-        &args.chart.to_string_lossy(),
-        args.version.as_deref(),
-        args.repo.as_deref(),
-        &args.remote.connection(),
-        Limits::default(),
-    )?;
-    let load = || match &archive {
-        Some((bytes, label)) => prepare_chart(
-            crate::chart::loader::load_archive(bytes, &format!("{label}:"), Limits::default())?,
-            &options,
-            &kube,
-        ),
-        None => prepare_unchecked(&args.chart, &options, Limits::default(), &kube),
+    let archive = args
+        .source
+        .fetch(&args.chart.to_string_lossy(), Limits::default())?;
+    let load = || {
+        let chart = load_chart(&args.chart, archive.as_ref(), Limits::default())?;
+        prepare_chart(chart, &options, &kube)
     };
     let Some(key) = &args.explain else {
         let prepared = load()?;

@@ -76,25 +76,10 @@ fn every_render_passes_strict_kubernetes_schemas() {
 
 #[test]
 fn production_passes_checkov_with_only_the_listed_skips() {
-    let checkov = tool("AETHER_CHECKOV", "venv/bin/checkov");
     let dir = tempfile::tempdir().unwrap();
     let files = write_renders(dir.path(), None, |name| name.starts_with("prod"));
     assert!(files.len() >= 5);
-    let args: Vec<String> = [
-        "-d",
-        ".",
-        "--framework",
-        "kubernetes",
-        "--skip-download",
-        "--output",
-        "json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let run = run_program(&checkov, dir.path(), &args, None);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}", run.stderr));
+    let (report, run) = checkov_report(dir.path());
     let summary = &report["summary"];
     assert_eq!(summary["failed"], 0, "{}", failures(&report));
     assert_eq!(summary["parsing_errors"], 0, "{summary}");
@@ -128,6 +113,29 @@ fn production_passes_checkov_with_only_the_listed_skips() {
         ALLOWED_SKIPS.len(),
         "every allowed skip is still needed; remove the unused ones"
     );
+}
+
+/// Checkov's Kubernetes checks on the manifests in `dir`: its JSON report, and the run.
+pub fn checkov_report(dir: &Path) -> (serde_json::Value, crate::support::Run) {
+    let args = [
+        "-d",
+        ".",
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--output",
+        "json",
+    ]
+    .map(String::from);
+    let run = run_program(
+        &tool("AETHER_CHECKOV", "venv/bin/checkov"),
+        dir,
+        &args,
+        None,
+    );
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}", run.stderr));
+    (report, run)
 }
 
 /// The failed checks of a Checkov report, one a line.

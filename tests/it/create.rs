@@ -118,23 +118,7 @@ fn create_makes_what_helm_create_makes_in_jinja() {
 
     // Production (the image pinned by digest) passes Checkov with no failure and no skip.
     std::fs::remove_file(checked.join("dev.yaml")).unwrap();
-    let checkov = run_program(
-        &tool("AETHER_CHECKOV", "venv/bin/checkov"),
-        &checked,
-        &[
-            "-d",
-            ".",
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--output",
-            "json",
-        ]
-        .map(String::from),
-        None,
-    );
-    let report: serde_json::Value = serde_json::from_str(&checkov.stdout)
-        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}", checkov.stderr));
+    let (report, _) = crate::chart_checkers::checkov_report(&checked);
     let summary = &report["summary"];
     assert_eq!(
         summary["failed"], 0,

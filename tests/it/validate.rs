@@ -238,6 +238,16 @@ fn validate_refuses_what_is_not_a_manifest() {
     );
 }
 
+/// `validate -` with `text` on stdin, in `dir`.
+fn validate_stdin(dir: &std::path::Path, text: &str) -> crate::support::Run {
+    run_program(
+        &crate::support::bin(),
+        dir,
+        &args(&["validate"]),
+        Some(text.as_bytes()),
+    )
+}
+
 /// The API server's field rules, which no JSON schema carries: names per kind, label values,
 /// port names, mounts of undeclared volumes; a StatefulSet's claim templates are volumes.
 #[test]
@@ -262,14 +272,7 @@ fn the_api_servers_field_rules_refuse_what_it_refuses() {
          spec:\n  selector: {{app: db}}\n  ports: [{{port: 5432, targetPort: pg}}, {{port: 80}}]\n",
         pod("cache")
     );
-    let run = |text: &str| {
-        run_program(
-            &crate::support::bin(),
-            tmp.path(),
-            &args(&["validate"]),
-            Some(text.as_bytes()),
-        )
-    };
+    let run = |text: &str| validate_stdin(tmp.path(), text);
     let clean = run(&good);
     assert!(!clean.stdout.contains("AC204"), "{}", clean.stdout);
     let refused = run(&bad);
@@ -308,14 +311,7 @@ fn selectors_schedules_env_names_and_quantities() {
              containers: [{{name: run, image: busybox:1.37}}]\n"
         )
     };
-    let run = |text: &str| {
-        run_program(
-            &crate::support::bin(),
-            tmp.path(),
-            &args(&["validate"]),
-            Some(text.as_bytes()),
-        )
-    };
+    let run = |text: &str| validate_stdin(tmp.path(), text);
     let good = [
         workload(
             "{matchLabels: {app: web}, matchExpressions: [{key: tier, operator: In, values: [front]}]}",
