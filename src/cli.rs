@@ -49,6 +49,8 @@ pub enum Command {
     Values(ValuesCommandArgs),
     /// Package a chart directory into a reproducible <name>-<version>.tgz.
     Package(PackageArgs),
+    /// Check a chart archive against its provenance file (CHART.tgz.prov), as `helm verify`.
+    Verify(crate::commands::verify::VerifyArgs),
     /// Print a chart's Chart.yaml, values.yaml or README (directory or .tgz).
     Show(ShowArgs),
     /// Chart repositories: `repo index DIR` writes Helm's index.yaml.

@@ -34,6 +34,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Values(args) => commands::values::run(&args),
         cli::Command::Package(args) => commands::package::run(&args),
+        cli::Command::Verify(args) => commands::verify::run(&args),
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repo(args) => commands::repo::run(&args),
         cli::Command::Push(args) => commands::oci::push(&args),

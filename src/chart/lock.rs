@@ -427,7 +427,7 @@ fn resolve(dir: &Path, dep: &Dependency, options: &Options<'_>) -> Result<Resolu
             tag: Some(tag),
             ..reference
         };
-        let pulled = oci::pull(&mut client, &tagged, None)?;
+        let pulled = oci::pull(&mut client, &tagged, None, false)?;
         check_fetched(dep, &pulled.metadata, &constraint)?;
         return Ok(Resolution::Found(
             lock(&pulled.metadata.version),

@@ -9,6 +9,7 @@ pub mod loader;
 pub mod lock;
 pub mod metadata;
 pub mod package;
+pub mod provenance;
 pub mod remote;
 pub mod repo;
 

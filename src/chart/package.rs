@@ -27,6 +27,8 @@ pub struct Overrides {
 /// A packaged chart: its metadata and archive bytes.
 pub struct Package {
     pub metadata: Metadata,
+    /// Chart.yaml as packaged (what a provenance file describes).
+    pub chart_yaml: serde_yaml::Mapping,
     pub bytes: Vec<u8>,
 }
 
@@ -56,8 +58,14 @@ pub fn package(dir: &Path, overrides: &Overrides, limits: Limits, mtime: u64) ->
         chart_yaml.data = override_fields(&chart_yaml.data, overrides)?;
     }
     let metadata = Metadata::parse(&chart_yaml.data, "Chart.yaml")?;
+    let chart_yaml = serde_yaml::from_slice(&chart_yaml.data)
+        .map_err(|e| Error::input(format!("Chart.yaml: {e}")))?;
     let bytes = archive(&metadata.name, &files, mtime)?;
-    Ok(Package { metadata, bytes })
+    Ok(Package {
+        metadata,
+        chart_yaml,
+        bytes,
+    })
 }
 
 /// `Chart.yaml` with `version` and `appVersion` replaced (re-serialized, as Helm does).

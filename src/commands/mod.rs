@@ -15,3 +15,4 @@ pub mod show;
 pub mod template;
 pub mod validate;
 pub mod values;
+pub mod verify;

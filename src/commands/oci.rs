@@ -41,6 +41,15 @@ pub struct PullArgs {
     /// Unpack the chart into DIR/<name> instead of keeping the archive.
     #[arg(long)]
     pub untar: bool,
+    /// Check the chart against its provenance layer before writing anything (exit 1 when it
+    /// does not verify); the provenance file is kept beside the archive.
+    #[arg(long)]
+    pub verify: bool,
+    /// Keep the chart's provenance file (CHART.tgz.prov) beside the archive.
+    #[arg(long)]
+    pub prov: bool,
+    #[command(flatten)]
+    pub keyring: crate::commands::verify::KeyringArg,
     #[command(flatten)]
     pub tls: RemoteArgs,
 }
@@ -137,22 +146,51 @@ pub fn pull(args: &PullArgs) -> Result<u8> {
             args.chart
         )));
     }
-    let pulled = oci::pull(&mut client, &reference, args.version.as_deref())?;
+    let keyring = args.verify.then(|| args.keyring.load()).transpose()?;
+    let pulled = oci::pull(
+        &mut client,
+        &reference,
+        args.version.as_deref(),
+        args.verify || args.prov,
+    )?;
     let (archive, files, metadata, manifest_digest) = (
-        pulled.archive,
-        pulled.files,
-        pulled.metadata,
-        pulled.manifest_digest,
+        &pulled.archive,
+        &pulled.files,
+        &pulled.metadata,
+        &pulled.manifest_digest,
     );
+    let file_name = format!("{}-{}.tgz", metadata.name, metadata.version);
+    let verified = match &keyring {
+        Some(keyring) => {
+            let prov = pulled.prov.as_deref().ok_or_else(|| {
+                Error::validation(format!(
+                    "{}:{} has no provenance layer, so it cannot be verified; it was pushed                      without a .prov file (sign it with `package --sign` and push again)",
+                    reference.display(),
+                    oci::tag_of(&metadata.version)
+                ))
+            })?;
+            let shown = format!("the provenance layer of {}", reference.display());
+            Some(crate::chart::provenance::verify(
+                keyring, prov, &shown, &file_name, archive,
+            )?)
+        }
+        None => None,
+    };
     if args.untar {
-        untar(&args.destination, &metadata.name, &files)?;
+        untar(&args.destination, &metadata.name, files)?;
     } else {
-        crate::fs::write_into(
-            &args.destination,
-            &format!("{}-{}.tgz", metadata.name, metadata.version),
-            &archive,
-            crate::fs::SHARED,
-        )?;
+        crate::fs::write_into(&args.destination, &file_name, archive, crate::fs::SHARED)?;
+        if let Some(prov) = &pulled.prov {
+            crate::fs::write_into(
+                &args.destination,
+                &format!("{file_name}.prov"),
+                prov,
+                crate::fs::SHARED,
+            )?;
+        }
+    }
+    if let Some(verified) = &verified {
+        crate::commands::verify::print(verified);
     }
     crate::outln!(
         "Pulled: {}:{}",

@@ -49,7 +49,7 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
         let credentials = crate::oci::credentials::load(&path, &reference.host)?;
         let mut client =
             crate::oci::Client::new(&reference.host, &args.tls.connection(), credentials)?;
-        let pulled = crate::oci::pull(&mut client, &reference, args.version.as_deref())?;
+        let pulled = crate::oci::pull(&mut client, &reference, args.version.as_deref(), false)?;
         pulled_archive = Some(pulled.archive);
         pulled.files
     } else if chart.is_dir() {

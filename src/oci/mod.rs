@@ -200,10 +200,18 @@ pub struct Pulled {
     pub files: Vec<File>,
     pub metadata: Metadata,
     pub manifest_digest: String,
+    /// The provenance layer, when asked for and the chart has one.
+    pub prov: Option<Vec<u8>>,
 }
 
-/// Pulls `reference` (its digest or tag, else the newest version satisfying `version`).
-pub fn pull(client: &mut Client, reference: &Reference, version: Option<&str>) -> Result<Pulled> {
+/// Pulls `reference` (its digest or tag, else the newest version satisfying `version`), and
+/// its provenance layer too when `with_prov`.
+pub fn pull(
+    client: &mut Client,
+    reference: &Reference,
+    version: Option<&str>,
+    with_prov: bool,
+) -> Result<Pulled> {
     let repository = reference.repository.as_str();
     let wanted = match (&reference.digest, &reference.tag) {
         (Some(digest), _) => digest.clone(),
@@ -240,11 +248,22 @@ pub fn pull(client: &mut Client, reference: &Reference, version: Option<&str>) -
         &chart_yaml(&files, &label)?.data,
         &format!("{label}Chart.yaml"),
     )?;
+    let prov = match manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == PROV_MEDIA_TYPE)
+    {
+        Some(layer) if with_prov => {
+            Some(client.blob(repository, layer, crate::chart::provenance::MAX_PROV_BYTES)?)
+        }
+        _ => None,
+    };
     Ok(Pulled {
         archive,
         files,
         metadata,
         manifest_digest,
+        prov,
     })
 }
 
