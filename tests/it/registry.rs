@@ -1029,3 +1029,207 @@ fn charts_render_straight_from_where_they_live() {
             .contains("--version applies to oci:// charts and --repo")
     );
 }
+
+#[test]
+fn signed_charts_carry_their_provenance_through_the_registry() {
+    use crate::provenance::{ED, Keys, RSA};
+    let registry = Registry::start(Auth::None);
+    let env = Env::new();
+    let keys = Keys::new();
+    let (secring, pubring) = (keys.arg("secring.gpg"), keys.arg("pubring.gpg"));
+    let chart = env.path("demo");
+    crate::support::demo_chart(&chart);
+    let archives = env.path("archives");
+    let archives_arg = archives.to_str().unwrap();
+    let remote = registry.url("signed");
+    let demo = registry.url("signed/demo");
+
+    // Ours signs and pushes; Helm pulls with --verify and keeps the same provenance file.
+    ok(env.ours(&[
+        "package",
+        "demo",
+        "-d",
+        archives_arg,
+        "--sign",
+        "--key",
+        ED,
+        "--keyring",
+        &secring,
+    ]));
+    ok(env.ours(&[
+        "push",
+        &format!("{archives_arg}/demo-0.1.0.tgz"),
+        &remote,
+        "--plain-http",
+    ]));
+    let helm_dir = env.path("helm-pulled");
+    std::fs::create_dir_all(&helm_dir).unwrap();
+    let theirs = ok(env.helm(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        &pubring,
+        "-d",
+        helm_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::read(helm_dir.join("demo-0.1.0.tgz.prov")).unwrap()
+            == std::fs::read(archives.join("demo-0.1.0.tgz.prov")).unwrap()
+    );
+
+    // Ours pulls with --verify: Helm's report, the archive and its provenance file.
+    let ours_dir = env.path("ours-pulled");
+    let mine = ok(env.ours(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.1.0",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        &pubring,
+        "-d",
+        ours_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        mine.stdout.contains(&format!("Signed by: {ED}\n")),
+        "{}",
+        mine.stdout
+    );
+    let helm_report: Vec<&str> = theirs
+        .stdout
+        .lines()
+        .chain(theirs.stderr.lines())
+        .filter(|l| {
+            l.starts_with("Signed by") || l.starts_with("Using Key") || l.starts_with("Chart Hash")
+        })
+        .collect();
+    let our_report: Vec<&str> = mine
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("Signed by") || l.starts_with("Using Key") || l.starts_with("Chart Hash")
+        })
+        .collect();
+    assert_eq!(our_report, helm_report, "helm said: {}", theirs.stdout);
+    ok(env.ours(&[
+        "verify",
+        ours_dir.join("demo-0.1.0.tgz").to_str().unwrap(),
+        "--keyring",
+        &pubring,
+    ]));
+
+    // Helm signs and pushes (it picks up the .prov beside the archive); ours verifies it.
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: demo\nversion: 0.2.0\n",
+    )
+    .unwrap();
+    ok(env.helm(&[
+        "package",
+        "demo",
+        "-d",
+        archives_arg,
+        "--sign",
+        "--key",
+        RSA,
+        "--keyring",
+        &secring,
+    ]));
+    ok(env.helm(&[
+        "push",
+        &format!("{archives_arg}/demo-0.2.0.tgz"),
+        &remote,
+        "--plain-http",
+    ]));
+    let verified = ok(env.ours(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.2.0",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        &pubring,
+        "-d",
+        ours_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        verified.stdout.contains(&format!("Signed by: {RSA}\n")),
+        "{}",
+        verified.stdout
+    );
+
+    // A key outside the keyring, or no provenance at all: exit 1, nothing written.
+    let refused_dir = env.path("refused");
+    let refused = env.ours(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.2.0",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        &keys.arg("stranger.gpg"),
+        "-d",
+        refused_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused.stderr.contains("was not made by any key in"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: demo\nversion: 0.3.0\n",
+    )
+    .unwrap();
+    ok(env.ours(&["package", "demo", "-d", archives_arg]));
+    ok(env.ours(&[
+        "push",
+        &format!("{archives_arg}/demo-0.3.0.tgz"),
+        &remote,
+        "--plain-http",
+    ]));
+    let unsigned = env.ours(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.3.0",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        &pubring,
+        "-d",
+        refused_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(unsigned.code, 1, "{}", unsigned.snapshot());
+    assert!(
+        unsigned.stderr.contains("has no provenance layer"),
+        "{}",
+        unsigned.stderr
+    );
+    assert!(!refused_dir.exists(), "a refused pull wrote files");
+
+    // --prov keeps the provenance file without checking it.
+    let prov_dir = env.path("prov-only");
+    ok(env.ours(&[
+        "pull",
+        &demo,
+        "--version",
+        "0.2.0",
+        "--plain-http",
+        "--prov",
+        "-d",
+        prov_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::read(prov_dir.join("demo-0.2.0.tgz.prov")).unwrap()
+            == std::fs::read(archives.join("demo-0.2.0.tgz.prov")).unwrap()
+    );
+}
