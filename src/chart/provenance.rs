@@ -150,6 +150,18 @@ fn user_ids(users: &[pgp::types::SignedUser]) -> Vec<String> {
         .collect()
 }
 
+/// Refuses to sign with a key that is revoked or expired: no one could verify the result.
+pub fn check_signer(keyring: &Keyring, key: &SignedSecretKey) -> Result<()> {
+    match unusable(&key.to_public_key()) {
+        Some(why) => Err(Error::usage(format!(
+            "the signing key `{}` in `{}` {why}; no one would trust what it signs",
+            name_of(key),
+            keyring.shown
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Whether the secret key needs a passphrase to sign.
 pub fn is_locked(key: &SignedSecretKey) -> bool {
     matches!(key.primary_key.secret_params(), SecretParams::Encrypted(_))
@@ -290,7 +302,13 @@ fn signing_key(
                 .filter(|sub| sub.signatures.iter().any(|s| s.key_flags().sign()))
                 .any(|sub| signed.verify(&sub.key).is_ok());
         if good {
-            check_usable(&key, keyring)?;
+            if let Some(why) = unusable(&key) {
+                return Err(Error::validation(format!(
+                    "the signing key `{}` in `{}` {why}; its signature in `{prov_shown}` is not trusted",
+                    user_ids(&key.details.users).join(", "),
+                    keyring.shown
+                )));
+            }
             return Ok(key);
         }
     }
@@ -344,9 +362,9 @@ fn signing_key(
     )))
 }
 
-/// Refuses a signer whose key revoked itself or whose self-signature says it has expired.
-fn check_usable(key: &SignedPublicKey, keyring: &Keyring) -> Result<()> {
-    let name = user_ids(&key.details.users).join(", ");
+/// Why `key` cannot stand behind a signature (`has been revoked`, `expired on …`): it revoked
+/// itself, or its newest self-signature says it has expired. `None` when it is usable.
+fn unusable(key: &SignedPublicKey) -> Option<String> {
     let primary = &key.primary_key;
     if key
         .details
@@ -354,34 +372,28 @@ fn check_usable(key: &SignedPublicKey, keyring: &Keyring) -> Result<()> {
         .iter()
         .any(|sig| sig.verify_key(primary).is_ok())
     {
-        return Err(Error::validation(format!(
-            "the signing key `{name}` in `{}` has been revoked; a revoked key's signatures are not trusted",
-            keyring.shown
-        )));
+        return Some("has been revoked".into());
     }
-    let created = u64::from(primary.created_at().as_secs());
-    let lifetime = key
+    let newest = key
         .details
         .users
         .iter()
         .flat_map(|u| u.signatures.iter())
-        .filter_map(|s| s.key_expiration_time())
+        .max_by_key(|s| s.created().map(|t| t.as_secs()))?;
+    let lifetime = newest
+        .key_expiration_time()
         .map(|d| d.as_secs() as u64)
-        .filter(|&secs| secs > 0)
-        .max();
+        .filter(|&secs| secs > 0)?;
+    let expires = u64::from(primary.created_at().as_secs()) + lifetime;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    if let Some(lifetime) = lifetime
-        && created + lifetime < now
-    {
-        return Err(Error::validation(format!(
-            "the signing key `{name}` in `{}` expired on {}; its owner must extend it (`gpg --quick-set-expire`) or sign again with a current key",
-            keyring.shown,
-            super::repo::rfc3339(created + lifetime)
-        )));
-    }
-    Ok(())
+    (expires < now).then(|| {
+        format!(
+            "expired on {} (its owner can extend it: `gpg --quick-set-expire`)",
+            super::repo::rfc3339(expires)
+        )
+    })
 }
 
 /// The `files:` map of a provenance message (after the `...` line).

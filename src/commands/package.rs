@@ -107,6 +107,7 @@ fn sign(args: &SignArgs, key: &str, packaged: &crate::chart::package::Package) -
         .unwrap_or_else(provenance::default_keyring);
     let keyring = Keyring::load(&keyring_path)?;
     let signer = keyring.signer(key)?;
+    provenance::check_signer(&keyring, signer)?;
     let passphrase = if provenance::is_locked(signer) {
         passphrase(
             args.passphrase_file.as_deref(),

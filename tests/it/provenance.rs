@@ -570,3 +570,148 @@ fn helms_own_provenance_test_data_agrees() {
             .starts_with("Signed by: password key (fake) <fake@helm.sh>\n")
     );
 }
+
+#[test]
+fn revoked_and_expired_keys_are_refused_by_both() {
+    let keys = Keys::new();
+    let work = workspace();
+    let dir = work.path();
+    // A key made in 2020 that expired a day later, and a signature GnuPG made while it was good.
+    const OLD: &str = "Old Signer <old@example.com>";
+    let then = "1600000000";
+    keys.gpg(&[
+        "--passphrase",
+        "",
+        "--faked-system-time",
+        then,
+        "--quick-gen-key",
+        OLD,
+        "ed25519",
+        "sign",
+        "1d",
+    ]);
+    ok(ours(dir, &["package", "demo"]));
+    let sum = {
+        use sha2::Digest as _;
+        let bytes = std::fs::read(dir.join("demo-0.1.0.tgz")).unwrap();
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let text = format!(
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n\n...\nfiles:\n  demo-0.1.0.tgz: sha256:{sum}\n"
+    );
+    std::fs::write(dir.join("message"), text).unwrap();
+    let message = dir.join("message").display().to_string();
+    let signed = keys.gpg(&[
+        "--faked-system-time",
+        "1600000100",
+        "--digest-algo",
+        "SHA512",
+        "-u",
+        OLD,
+        "--clearsign",
+        "-o",
+        "-",
+        &message,
+    ]);
+    std::fs::write(dir.join("demo-0.1.0.tgz.prov"), signed).unwrap();
+    std::fs::write(keys.path("old.gpg"), keys.gpg(&["--export", OLD])).unwrap();
+    let args = [
+        "verify",
+        "demo-0.1.0.tgz",
+        "--keyring",
+        &keys.arg("old.gpg"),
+    ];
+    let mine = ours(dir, &args);
+    assert_eq!(mine.code, 1, "{}", mine.snapshot());
+    assert!(
+        mine.stderr.contains(&format!("the signing key `{OLD}`"))
+            && mine.stderr.contains("expired on 2020-09-14"),
+        "{}",
+        mine.stderr
+    );
+    let theirs = helm(dir, &args);
+    assert!(
+        theirs.stderr.contains("key expired"),
+        "{}",
+        theirs.snapshot()
+    );
+    // Nor does ours sign with it.
+    let secret = keys.gpg(&["--passphrase", "", "--export-secret-keys", OLD]);
+    std::fs::write(keys.path("old-secret.gpg"), secret).unwrap();
+    std::fs::remove_file(dir.join("demo-0.1.0.tgz")).unwrap();
+    failed(
+        &ours(
+            dir,
+            &[
+                "package",
+                "demo",
+                "--sign",
+                "--key",
+                "Old",
+                "--keyring",
+                &keys.arg("old-secret.gpg"),
+            ],
+        ),
+        "no one would trust what it signs",
+    );
+    assert!(!dir.join("demo-0.1.0.tgz").exists());
+
+    // A good signature by a key revoked since.
+    ok(ours(
+        dir,
+        &[
+            "package",
+            "demo",
+            "--sign",
+            "--key",
+            ED,
+            "--keyring",
+            &keys.arg("secring.gpg"),
+        ],
+    ));
+    let fingerprint = keys.gpg(&["--with-colons", "--list-keys", ED]);
+    let fingerprint = String::from_utf8(fingerprint).unwrap();
+    let fingerprint = fingerprint
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .map(|l| l.trim_matches(':').to_string())
+        .unwrap();
+    let cert = std::fs::read_to_string(
+        keys.home()
+            .join("openpgp-revocs.d")
+            .join(format!("{fingerprint}.rev")),
+    )
+    .unwrap()
+    .replace(":-----BEGIN", "-----BEGIN");
+    std::fs::write(keys.path("revoke.asc"), cert).unwrap();
+    keys.gpg(&["--import", &keys.arg("revoke.asc")]);
+    std::fs::write(keys.path("revoked.gpg"), keys.gpg(&["--export", ED])).unwrap();
+    let args = [
+        "verify",
+        "demo-0.1.0.tgz",
+        "--keyring",
+        &keys.arg("revoked.gpg"),
+    ];
+    let mine = ours(dir, &args);
+    assert_eq!(mine.code, 1, "{}", mine.snapshot());
+    assert!(mine.stderr.contains("has been revoked"), "{}", mine.stderr);
+    let theirs = helm(dir, &args);
+    assert!(
+        theirs.stderr.contains("revoked key"),
+        "{}",
+        theirs.snapshot()
+    );
+    // The same signature verifies against the key as it was before.
+    ok(ours(
+        dir,
+        &[
+            "verify",
+            "demo-0.1.0.tgz",
+            "--keyring",
+            &keys.arg("pubring.gpg"),
+        ],
+    ));
+}
