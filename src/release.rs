@@ -414,6 +414,14 @@ fn origin_of(chart: &crate::chart::Chart, source: &str) -> String {
 }
 
 impl Release {
+    /// The release's name: the one asked for, else the chart's.
+    pub fn release_name(&self) -> &str {
+        self.settings
+            .release_name
+            .as_deref()
+            .unwrap_or_else(|| self.prepared.chart.name())
+    }
+
     /// The rendered manifests, each document parsed once into `arenas`, checked and in
     /// install order; documents that are not manifests and duplicates are one error listing
     /// them all.

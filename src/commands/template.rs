@@ -20,6 +20,13 @@ pub struct RenderArgs {
     /// the chart's name.
     #[arg(value_name = "NAME|CHART", num_args = 0..=2)]
     pub positional: Vec<String>,
+    /// Name the release `<chart>-<unix seconds>` (as `helm install -g`), instead of a NAME.
+    #[arg(short = 'g', long, conflicts_with = "name_template")]
+    pub generate_name: bool,
+    /// Name the release by rendering this Jinja template, such as
+    /// `web-{{ randAlphaNum(5) | lower }}` (randAlpha, randAlphaNum, randNumeric, now).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub name_template: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
     /// The release namespace.
@@ -61,6 +68,9 @@ pub struct TemplateArgs {
     /// Write each template's manifests to <DIR>/<chart>/templates/<file> instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// With --output-dir: write under <DIR>/<release name>/ (Helm's --release-name).
+    #[arg(long = "release-name", requires = "output_dir")]
+    pub use_release_name: bool,
     /// Leave out hook resources (those with a helm.sh/hook annotation).
     #[arg(long)]
     pub no_hooks: bool,
@@ -103,16 +113,7 @@ pub struct TemplateArgs {
 impl RenderArgs {
     /// Checks the arguments and resolves them into the pipeline's settings.
     pub fn settings(&self) -> Result<Settings> {
-        let (release_name, chart) = match self.positional.as_slice() {
-            [] => (None, "."),
-            [chart] => (None, chart.as_str()),
-            [name, chart] => (Some(name.clone()), chart.as_str()),
-            _ => {
-                return Err(Error::usage(
-                    "this command takes at most two arguments: [NAME] [CHART]",
-                ));
-            }
-        };
+        let (release_name, chart) = self.name_and_chart()?;
         let kube_version = parse_kube_version(&self.kube_version)
             .map_err(|e| Error::usage(format!("--kube-version: {e}")))?;
         let limits = Limits {
@@ -134,6 +135,42 @@ impl RenderArgs {
             include_crds: false,
             is_upgrade: false,
         })
+    }
+}
+
+impl RenderArgs {
+    /// The release name (`None`: the chart's name) and the chart, from the arguments and
+    /// `--generate-name` / `--name-template` (Helm's rules: a NAME and either flag conflict).
+    fn name_and_chart(&self) -> Result<(Option<String>, &str)> {
+        let named = |flag: &str| {
+            Error::usage(format!(
+                "cannot set {flag} and also specify a name; drop NAME or the flag"
+            ))
+        };
+        match self.positional.as_slice() {
+            [name, chart] => match (self.generate_name, &self.name_template) {
+                (true, _) => Err(named("--generate-name")),
+                (_, Some(_)) => Err(named("--name-template")),
+                _ => Ok((Some(name.clone()), chart.as_str())),
+            },
+            [] | [_] => {
+                let chart = self.positional.first().map_or(".", String::as_str);
+                let name = match &self.name_template {
+                    Some(text) => Some(crate::render::name::from_template(text)?),
+                    None if self.generate_name => Some(crate::render::name::generated(
+                        chart,
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs()),
+                    )),
+                    None => None,
+                };
+                Ok((name, chart))
+            }
+            _ => Err(Error::usage(
+                "this command takes at most two arguments: [NAME] [CHART]",
+            )),
+        }
     }
 }
 
@@ -216,6 +253,9 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
         }
     }
     match &args.output_dir {
+        Some(dir) if args.use_release_name => {
+            manifest::write_dir(&selected, &dir.join(release.release_name()))?
+        }
         Some(dir) => manifest::write_dir(&selected, dir)?,
         None => to_stdout(|out| manifest::write_stream(&selected, out))?,
     }

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod files;
 pub mod filters;
 pub mod manifest;
+pub mod name;
 
 pub use context::{Capabilities, Release};
 pub use engine::{RenderOptions, Rendered, render};

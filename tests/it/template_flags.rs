@@ -198,3 +198,113 @@ fn post_renderers_take_stdin_and_are_validated_after() {
         absent.stderr
     );
 }
+
+/// `--name-template`, `--generate-name` and `--release-name` (the output-dir layout), against
+/// Helm where Helm's `template` honours them.
+#[test]
+fn release_names_from_flags_match_helm() {
+    let jinja = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{{ release.name }}\"\n";
+    let go = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{{ .Release.Name }}\"\n";
+    let ours_chart = chart_with(&[("templates/cm.yaml", jinja)]);
+    let theirs_chart = chart_with(&[("templates/cm.yaml", go)]);
+    let ours = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_program(&crate::support::bin(), ours_chart.path(), &args, None)
+    };
+    let theirs = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_program(&helm(), theirs_chart.path(), &args, None)
+    };
+    // A template both syntaxes read alike names the release alike.
+    let args = ["template", ".", "--name-template", "{{ \"nightly\" }}-web"];
+    let (mine, helms) = (ours(&args), theirs(&args));
+    assert_eq!(
+        (mine.code, helms.code),
+        (0, 0),
+        "{}\n{}",
+        mine.stderr,
+        helms.stderr
+    );
+    assert_eq!(objects(&mine.stdout), objects(&helms.stdout));
+    assert_eq!(objects(&mine.stdout)[0].1, "nightly-web");
+    // Random parts, through Jinja's filters.
+    let random = ours(&[
+        "template",
+        ".",
+        "--name-template",
+        "web-{{ randAlpha(6) | lower }}",
+    ]);
+    let name = objects(&random.stdout)[0].1.clone();
+    assert!(
+        name.len() == 10 && name[4..].bytes().all(|b| b.is_ascii_lowercase()),
+        "{name}"
+    );
+    // A name the template makes is checked as any release name: both refuse this one.
+    let args = ["template", ".", "--name-template", "{{ \"Not_Valid\" }}"];
+    let (mine, helms) = (ours(&args), theirs(&args));
+    assert_eq!(mine.code, 2, "{}", mine.stderr);
+    assert!(
+        mine.stderr.contains("release name `Not_Valid` is invalid"),
+        "{}",
+        mine.stderr
+    );
+    assert!(
+        helms.stderr.contains("invalid release name"),
+        "{}",
+        helms.stderr
+    );
+    // NAME and either flag: both refuse, with the same words.
+    for flag in [&["-g"][..], &["--name-template", "x"][..]] {
+        let mut args = vec!["template", "r", "."];
+        args.extend(flag);
+        let (mine, helms) = (ours(&args), theirs(&args));
+        assert_eq!(mine.code, 2);
+        assert_ne!(helms.code, 0);
+        let words = if flag[0] == "-g" {
+            "cannot set --generate-name and also specify a name"
+        } else {
+            "cannot set --name-template and also specify a name"
+        };
+        assert!(mine.stderr.contains(words), "{}", mine.stderr);
+        assert!(helms.stderr.contains(words), "{}", helms.stderr);
+    }
+    // -g names the release as `helm install -g` does: the chart path's last part and the time.
+    let generated = ours(&["template", "-g", "."]);
+    let name = objects(&generated.stdout)[0].1.clone();
+    let (base, secs) = name.rsplit_once('-').unwrap();
+    assert_eq!(base, "chart");
+    let secs: u64 = secs.parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(secs <= now && now - secs < 600, "{name}");
+
+    // --release-name puts the files under <DIR>/<release>/, as Helm's does.
+    let out = tempfile::tempdir().unwrap();
+    for (run, dir) in [
+        (&ours as &dyn Fn(&[&str]) -> crate::support::Run, "ours"),
+        (&theirs, "theirs"),
+    ] {
+        let target = out.path().join(dir);
+        let target = target.to_str().unwrap();
+        let done = run(&[
+            "template",
+            "rel",
+            ".",
+            "--output-dir",
+            target,
+            "--release-name",
+        ]);
+        assert_eq!(done.code, 0, "{}", done.stderr);
+    }
+    for dir in ["ours", "theirs"] {
+        let written = out.path().join(dir).join("rel/c/templates/cm.yaml");
+        let text = std::fs::read_to_string(&written)
+            .unwrap_or_else(|e| panic!("{}: {e}", written.display()));
+        assert!(
+            text.contains("name: \"rel\"") || text.contains("name: rel"),
+            "{text}"
+        );
+    }
+}
