@@ -5,6 +5,7 @@
 //!
 //! Not a stable interface: it exists for the fuzzers.
 
+use crate::chart::provenance::{self as prov, Keyring};
 use crate::chart::{Limits, ignore::Rules, loader};
 use crate::oci::Reference;
 use crate::validate::quantity::Quantity;
@@ -26,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("version_constraint", version_constraint),
     ("quantity", quantity),
     ("oci_reference", oci_reference),
+    ("provenance", provenance),
 ];
 
 /// Splits `data` at its first line break: two texts for targets that take two inputs.
@@ -136,5 +138,19 @@ pub fn oci_reference(data: &[u8]) {
         let reparsed = Reference::parse(&again, "fuzz")
             .unwrap_or_else(|e| panic!("{text:?} printed as {again:?}, which fails: {e}"));
         assert_eq!(reparsed, reference, "{text:?} printed as {again:?}");
+    }
+}
+
+/// Helm's test key, the keyring the provenance target verifies against.
+const HELM_TEST_KEY: &[u8] = include_bytes!("../tests/fixtures/provenance/helm-test-key.pub");
+
+/// A keyring file and a provenance file from a hostile server or chart: both read without a
+/// panic, and a provenance file verifies only for the archive whose digest it signs.
+pub fn provenance(data: &[u8]) {
+    let _ = Keyring::parse(data.to_vec(), "fuzz");
+    let ring =
+        Keyring::parse(HELM_TEST_KEY.to_vec(), "helm-test-key.pub").expect("Helm's test key reads");
+    if let Ok(verified) = prov::verify(&ring, data, "fuzz.prov", "hashtest-1.2.3.tgz", b"") {
+        panic!("a provenance file verified for an empty archive: {verified:?}");
     }
 }

@@ -58,8 +58,13 @@ pub fn default_keyring() -> std::path::PathBuf {
 impl Keyring {
     /// Reads every key in the keyring file `path`.
     pub fn load(path: &Path) -> Result<Keyring> {
-        let shown = path.display().to_string();
         let bytes = crate::fs::read_user_file(path, "the keyring", MAX_KEYRING_BYTES)?;
+        Keyring::parse(bytes, &path.display().to_string())
+    }
+
+    /// Reads every key in `bytes` (a keyring file's contents, named `shown` in messages).
+    pub fn parse(bytes: Vec<u8>, shown: &str) -> Result<Keyring> {
+        let shown = shown.to_string();
         let not_a_keyring = |why: String| {
             Error::input(format!(
                 "`{shown}` is not an OpenPGP keyring ({why}); GnuPG 2.1 and later keep keys in a \
