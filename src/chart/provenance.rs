@@ -46,6 +46,13 @@ pub struct Verification {
     pub file_hash: String,
 }
 
+/// `CHART.tgz.prov` beside the archive `archive`, where Helm keeps a chart's provenance.
+pub fn prov_path(archive: &Path) -> std::path::PathBuf {
+    let mut name = archive.file_name().unwrap_or_default().to_os_string();
+    name.push(".prov");
+    archive.with_file_name(name)
+}
+
 /// Helm's default keyring: `$GNUPGHOME/pubring.gpg`, else `~/.gnupg/pubring.gpg`.
 pub fn default_keyring() -> std::path::PathBuf {
     let home = std::env::var_os("GNUPGHOME")
@@ -186,7 +193,7 @@ pub fn message(metadata_yaml: &str, file_name: &str, archive: &[u8]) -> String {
     text.push_str("\n\n...\nfiles:\n  ");
     text.push_str(&yaml_key(file_name));
     text.push_str(": ");
-    text.push_str(&sha256(archive));
+    text.push_str(&crate::oci::digest(archive));
     text.push('\n');
     text
 }
@@ -198,12 +205,6 @@ fn yaml_key(name: &str) -> String {
         Ok(serde_yaml::Value::String(s)) if s == name && !name.contains(": ") => name.to_string(),
         _ => serde_json::Value::String(name.to_string()).to_string(),
     }
-}
-
-/// `sha256:<hex>` of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
 }
 
 /// Clear-signs the provenance of `archive` (named `file_name`) with `key`, as Helm does:
@@ -269,7 +270,7 @@ pub fn verify(
     let signer = signing_key(keyring, &signed, prov_shown)?;
     let plain = signed.signed_text().replace("\r\n", "\n");
     let sums = signed_sums(&plain, prov_shown)?;
-    let actual = sha256(archive);
+    let actual = crate::oci::digest(archive);
     let Some(signed_sum) = sums.get(file_name) else {
         return Err(Error::validation(format!(
             "`{prov_shown}` signs no file named `{file_name}` (it names {}); a provenance file \

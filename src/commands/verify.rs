@@ -1,7 +1,7 @@
 //! `aether-chart verify`: a chart archive checked against its provenance file, as `helm
 //! verify` checks it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::chart::provenance::{self, Keyring, Verification};
 use crate::error::{Error, Result};
@@ -51,7 +51,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
         "the chart",
         crate::chart::loader::archive_limit(crate::chart::Limits::default()),
     )?;
-    let prov_path = prov_path(path);
+    let prov_path = provenance::prov_path(path);
     let prov = crate::fs::read_user_file(
         &prov_path,
         "the provenance file",
@@ -77,13 +77,6 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
     )?;
     print(&verified);
     Ok(0)
-}
-
-/// `CHART.tgz.prov` beside `archive`.
-pub fn prov_path(archive: &Path) -> PathBuf {
-    let mut name = archive.file_name().unwrap_or_default().to_os_string();
-    name.push(".prov");
-    archive.with_file_name(name)
 }
 
 /// What `helm verify` prints of a verification.

@@ -86,10 +86,7 @@ impl PushedChart {
         let files = loader::archive_files(&archive, &label, limits)?;
         let chart_yaml = chart_yaml(&files, &label)?;
         let metadata = Metadata::parse(&chart_yaml.data, &format!("{label}Chart.yaml"))?;
-        let prov_path = path.with_file_name(format!(
-            "{}.prov",
-            path.file_name().unwrap_or_default().to_string_lossy()
-        ));
+        let prov_path = crate::chart::provenance::prov_path(path);
         let prov = match std::fs::symlink_metadata(&prov_path) {
             Ok(_) => Some(crate::fs::read_user_file(
                 &prov_path,
