@@ -42,6 +42,9 @@ pub(crate) struct ChartDir {
     root: PathBuf,
     /// The folder with every link resolved, to tell whether a link leaves it.
     canonical: PathBuf,
+    /// The folders inside the chart resolved so far (their links followed), by relative
+    /// path: a chart's files share a few folders, each resolved once.
+    resolved: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>>,
 }
 
 impl ChartDir {
@@ -62,6 +65,7 @@ impl ChartDir {
         Ok(ChartDir {
             root: root.to_path_buf(),
             canonical,
+            resolved: Default::default(),
         })
     }
 
@@ -123,7 +127,7 @@ impl ChartDir {
             return Ok(Some((self.canonical.clone(), Kind::Dir)));
         };
         // The folders on the way may be links too: resolve them all, then judge the result.
-        let parent = match self.canonical.join(folders.join("/")).canonicalize() {
+        let parent = match self.resolve_folder(&folders.join("/")) {
             Ok(parent) => parent,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", Path::new(&shown), e)),
@@ -153,6 +157,17 @@ impl ChartDir {
             return Err(not_regular(&shown, &meta));
         };
         Ok(Some((path, kind)))
+    }
+
+    /// The folder `folders` (relative, `/`-separated) with every link on the way resolved.
+    fn resolve_folder(&self, folders: &str) -> std::io::Result<PathBuf> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = resolved.get(folders) {
+            return Ok(path.clone());
+        }
+        let path = self.canonical.join(folders).canonicalize()?;
+        resolved.insert(folders.to_string(), path.clone());
+        Ok(path)
     }
 
     /// Follows the link `path`, which must lead to a place inside the chart.

@@ -6,7 +6,9 @@
 //! `quote` turns any value into a double-quoted string, `required` fails on undefined, null and
 //! the empty string.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use base64::Engine;
 use minijinja::value::{Kwargs, ValueKind};
@@ -22,8 +24,14 @@ mod bounded;
 /// How deeply `tpl` may call itself through values that contain `tpl` again.
 const MAX_TPL_DEPTH: usize = 16;
 
+/// How many collections' YAML one thread remembers before it starts afresh.
+const YAML_MEMO_SIZE: usize = 1024;
+
 thread_local! {
     static TPL_DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// `toyaml` of the immutable collections this thread wrote, by the collection's address.
+    /// Each entry keeps its collection alive, so no other collection can take the address.
+    static YAML_MEMO: RefCell<HashMap<usize, (Value, Value)>> = RefCell::new(HashMap::new());
 }
 
 /// Registers every aether-chart filter and function on `env`.
@@ -77,6 +85,11 @@ fn refusal(message: String) -> Error {
 
 /// The text of a value; undefined is an error (a typo must never render as nothing).
 fn text(value: &Value, filter: &str) -> Result<String, Error> {
+    text_of(value, filter).map(std::borrow::Cow::into_owned)
+}
+
+/// [`text`], borrowed when the value is a string already.
+fn text_of<'v>(value: &'v Value, filter: &str) -> Result<std::borrow::Cow<'v, str>, Error> {
     if value.is_undefined() {
         return Err(Error::new(
             ErrorKind::UndefinedError,
@@ -84,19 +97,58 @@ fn text(value: &Value, filter: &str) -> Result<String, Error> {
         ));
     }
     Ok(match value.kind() {
-        ValueKind::String => value.as_str().unwrap_or_default().to_string(),
-        ValueKind::None => String::new(),
-        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_string(),
-        _ => value.to_string(),
+        ValueKind::String => value.as_str().unwrap_or_default().into(),
+        ValueKind::None => "".into(),
+        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.into(),
+        _ => value.to_string().into(),
     })
 }
 
+/// `toyaml`: a chart writes the same values again and again (`values.labels | toyaml` in
+/// every object), so the YAML of a collection that cannot change is written once per thread.
 fn toyaml(value: &Value) -> Result<Value, Error> {
-    to_yaml(value).map(Value::from_safe_string)
+    let Some(address) = immutable_collection(value) else {
+        return to_yaml(value).map(Value::from_safe_string);
+    };
+    if let Some(yaml) = YAML_MEMO.with_borrow(|memo| memo.get(&address).map(|(_, y)| y.clone())) {
+        return Ok(yaml);
+    }
+    let yaml = Value::from_safe_string(to_yaml(value)?);
+    YAML_MEMO.with_borrow_mut(|memo| {
+        if memo.len() >= YAML_MEMO_SIZE {
+            memo.clear();
+        }
+        memo.insert(address, (value.clone(), yaml.clone()));
+    });
+    Ok(yaml)
+}
+
+/// The address of the collection `value` holds when it is one of minijinja's own maps and
+/// lists (which never change once made; a `namespace()` or another object may).
+fn immutable_collection(value: &Value) -> Option<usize> {
+    let address = |r: &dyn std::any::Any| r as *const dyn std::any::Any as *const () as usize;
+    value
+        .downcast_object_ref::<BTreeMap<Arc<str>, Value>>()
+        .map(|m| address(m))
+        .or_else(|| {
+            value
+                .downcast_object_ref::<BTreeMap<Value, Value>>()
+                .map(|m| address(m))
+        })
+        .or_else(|| {
+            value
+                .downcast_object_ref::<BTreeMap<String, Value>>()
+                .map(|m| address(m))
+        })
+        .or_else(|| {
+            value
+                .downcast_object_ref::<Vec<Value>>()
+                .map(|v| address(v))
+        })
 }
 
 fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
-    let text = text(value, "nindent")?;
+    let text = text_of(value, "nindent")?;
     let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     bounded::check_size("nindent", bounded::grown(text.len() + 1, width, lines))?;
     let pad = " ".repeat(width);
@@ -112,7 +164,7 @@ fn nindent(value: &Value, width: usize) -> Result<Value, Error> {
 }
 
 fn quote(value: &Value) -> Result<Value, Error> {
-    let text = text(value, "quote")?;
+    let text = text_of(value, "quote")?;
     Ok(Value::from_safe_string(crate::yaml::emit::double_quoted(
         &text,
     )))
@@ -139,7 +191,7 @@ fn b64decode(value: &Value) -> Result<String, Error> {
 
 fn sha256(value: &Value) -> Result<String, Error> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(text(value, "sha256")?.as_bytes());
+    let digest = Sha256::digest(text_of(value, "sha256")?.as_bytes());
     let mut out = String::with_capacity(2 * digest.len());
     for b in digest {
         out.push(char::from(HEX[usize::from(b >> 4)]));

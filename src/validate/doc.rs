@@ -42,6 +42,10 @@ pub struct Doc<'a> {
     pub namespace: Option<String>,
     /// The whole object; its strings borrow the rendered text.
     pub json: Value<'a>,
+    /// The pod template of a workload, found once for the many rules that read it.
+    pod_template: Option<&'a Value<'a>>,
+    /// Whether the object runs pods.
+    workload: bool,
 }
 
 /// Kinds whose objects run pods, and where their pod template lives.
@@ -58,6 +62,7 @@ impl<'a> Doc<'a> {
     /// The rules' view of a parsed manifest; `namespace` is the release namespace, where
     /// objects that state none are applied.
     pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &str) -> Doc<'a> {
+        let workload = WORKLOADS.iter().find(|(k, _)| *k == manifest.kind);
         Doc {
             source: manifest.source.to_string(),
             api_version: manifest.api_version.to_string(),
@@ -65,6 +70,8 @@ impl<'a> Doc<'a> {
             name: manifest.name.to_string(),
             namespace: Some(manifest.namespace.unwrap_or(namespace).to_string()),
             json: manifest.json.clone(),
+            pod_template: workload.and_then(|(_, path)| descend(&manifest.json, path)),
+            workload: workload.is_some(),
         }
     }
 
@@ -75,12 +82,22 @@ impl<'a> Doc<'a> {
 
     /// The text at a `/`-separated path.
     pub fn str_at(&self, path: &str) -> Option<&str> {
-        self.json.at(&split(path)).and_then(Value::as_str)
+        self.at_path(path).and_then(Value::as_str)
     }
 
     /// The integer at a `/`-separated path.
     pub fn int_at(&self, path: &str) -> Option<i64> {
-        self.json.at(&split(path)).and_then(Value::as_i64)
+        self.at_path(path).and_then(Value::as_i64)
+    }
+
+    /// The node at a `/`-separated path.
+    fn at_path(&self, path: &str) -> Option<&Value<'a>> {
+        path.split('/')
+            .filter(|k| !k.is_empty())
+            .try_fold(&self.json, |node, key| match node {
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+                _ => node.get(key),
+            })
     }
 
     /// A label of the object.
@@ -108,8 +125,7 @@ impl<'a> Doc<'a> {
 
     /// The pod template of a workload.
     pub fn pod_template(&self) -> Option<&Value<'a>> {
-        let (_, path) = WORKLOADS.iter().find(|(k, _)| *k == self.kind)?;
-        self.json.at(path)
+        self.pod_template
     }
 
     /// The pod spec of a workload.
@@ -145,13 +161,19 @@ impl<'a> Doc<'a> {
 
     /// Whether this object runs pods.
     pub fn is_workload(&self) -> bool {
-        WORKLOADS.iter().any(|(k, _)| *k == self.kind)
+        self.workload
     }
 }
 
-/// The keys of a `/`-separated path (no JSON-pointer escapes: manifest keys need none here).
-fn split(path: &str) -> Vec<&str> {
-    path.split('/').filter(|k| !k.is_empty()).collect()
+/// The node at `path` below `value`, borrowed for as long as the tree's arena (a top-level
+/// object is held by value, its members are not).
+fn descend<'a>(value: &Value<'a>, path: &[&str]) -> Option<&'a Value<'a>> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(value.get(first)?, |node, key| match node {
+            Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+            _ => node.get(key),
+        })
 }
 
 /// Whether `labels` carry every entry of `selector` (an empty selector matches nothing here).

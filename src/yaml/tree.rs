@@ -42,8 +42,8 @@ impl<'a> Map<'a> {
         arena: &'a Bump,
     ) -> Option<Map<'a>> {
         let members = &mut stack[start..];
-        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        if members.windows(2).any(|w| w[0].0 == w[1].0) {
+        members.sort_unstable_by(|a, b| key_order(a.0, b.0));
+        if members.windows(2).any(|w| same_key(w[0].0, w[1].0)) {
             return None;
         }
         Some(Map(arena.alloc_slice_fill_iter(stack.drain(start..))))
@@ -60,10 +60,14 @@ impl<'a> Map<'a> {
         // Most objects in a manifest have a handful of members: comparing each (lengths first)
         // beats ordering them.
         if self.0.len() <= 12 {
-            return self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+            return self
+                .0
+                .iter()
+                .find(|(k, _)| same_key(k, key))
+                .map(|(_, v)| v);
         }
         self.0
-            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .binary_search_by(|(k, _)| key_order(k, key))
             .ok()
             .map(|i| &self.0[i].1)
     }
@@ -91,6 +95,22 @@ impl<'a> Map<'a> {
 
     pub fn values(&self) -> impl Iterator<Item = &'a Value<'a>> {
         self.0.iter().map(|(_, v)| v)
+    }
+}
+
+/// Whether two keys are the same; most keys of one object differ in length or first byte,
+/// which is told without a call to `memcmp`.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// The order of two keys (byte order, as `str`'s), told by the first bytes where they differ.
+#[inline]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
     }
 }
 
