@@ -10,6 +10,10 @@
 //! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary). With
 //! AETHER_BASELINE naming another aether-chart binary (the previous main, say), its validated
 //! render is timed in the same run too.
+//!
+//! Then the fixed costs: a one-Deployment chart (benches/fixtures/one-deployment) rendered
+//! with and without validation, and `lint` of the Aether chart with its production overlay;
+//! medians of many runs, and the baseline's beside them when there is one.
 
 mod common;
 
@@ -103,4 +107,55 @@ fn main() {
             );
         }
     }
+    small_charts(&root, &ours, baseline.as_deref());
+}
+
+/// The fixed costs: one small chart validated and not, and `lint` of the Aether chart.
+fn small_charts(root: &Path, ours: &Path, baseline: Option<&Path>) {
+    let one = root.join("benches/fixtures/one-deployment");
+    let one = one.to_str().unwrap();
+    let prod = root.join("values/prod.yaml");
+    let aether = root.to_str().unwrap();
+    let documents = output(
+        ours,
+        &owned(&["template", aether, "-f", prod.to_str().unwrap()]),
+    )
+    .windows(5)
+    .filter(|w| w == b"\n---\n")
+    .count()
+        + 1;
+    let lint_name = format!("lint, Aether chart ({documents} documents)");
+    let cases: [(&str, Vec<String>); 3] = [
+        (
+            "one Deployment, validated",
+            owned(&["template", "web", one]),
+        ),
+        (
+            "one Deployment, --skip-validation",
+            owned(&["template", "web", one, "--skip-validation"]),
+        ),
+        (
+            &lint_name,
+            owned(&["lint", aether, "-f", prod.to_str().unwrap()]),
+        ),
+    ];
+    println!();
+    println!(
+        "{:<40} {:>10} {:>10}",
+        "fixed costs (median of 41)", "this", "baseline"
+    );
+    for (name, args) in &cases {
+        let time = |program: &Path| {
+            let walls = (0..41)
+                .map(|_| run(program, args, Stdio::null()).wall)
+                .collect();
+            median(walls).as_secs_f64() * 1e3
+        };
+        let base = baseline.map_or("".to_string(), |b| format!("{:.2}ms", time(b)));
+        println!("{:<40} {:>8.2}ms {:>10}", name, time(ours), base);
+    }
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
 }

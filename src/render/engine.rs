@@ -106,22 +106,37 @@ pub fn render<T: Send>(
                     ),
                 ]),
             )]));
-            jobs.push((name, context));
+            jobs.push((name, context, file.data.len()));
         }
     }
-    jobs.par_iter()
-        .map(|(name, context)| {
-            let text = render_one(&env, name, context.clone())
-                .map_err(|e| template_error(&e, &display))?;
-            let rendered = Rendered {
-                source: name.strip_suffix(".j2").unwrap_or(name).to_string(),
-                file: display.get(name).cloned().unwrap_or_else(|| name.clone()),
-                text,
-            };
-            let after = then(&rendered);
-            Ok((rendered, after))
+    // The longest template (by its source) starts first and each is taken up by whichever
+    // core is free, so one long template does not leave a core idle at the end; the files
+    // keep the charts' order, and the first failing one in that order is the one reported.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].2));
+    let mut done: Vec<(usize, Result<(Rendered, T)>)> = order
+        .par_iter()
+        .with_max_len(1)
+        .map(|&i| {
+            let (name, context, _) = &jobs[i];
+            let rendered = render_one(&env, name, context.clone())
+                .map_err(|e| template_error(&e, &display))
+                .map(|text| Rendered {
+                    source: name.strip_suffix(".j2").unwrap_or(name).to_string(),
+                    file: display.get(name).cloned().unwrap_or_else(|| name.clone()),
+                    text,
+                });
+            (
+                i,
+                rendered.map(|rendered| {
+                    let after = then(&rendered);
+                    (rendered, after)
+                }),
+            )
         })
-        .collect()
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Lists the chart and its subcharts with their template prefixes and scoped values.

@@ -71,7 +71,10 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
             .map(|l| l.split(',').map(str::trim).collect())
             .unwrap_or_default();
         let arena = bumpalo::Bump::new();
-        let selector = selector.filtered(&arena, |k, _| !runtime.contains(&k));
+        let selector = match runtime.is_empty() {
+            true => *selector,
+            false => selector.filtered(&arena, |k, _| !runtime.contains(&k)),
+        };
         let targets = index.select(service.namespace.as_deref(), &selector);
         if targets.is_empty() {
             out.warn(

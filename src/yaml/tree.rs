@@ -56,6 +56,7 @@ impl<'a> Map<'a> {
     }
 
     /// The value of `key`.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         // Most objects in a manifest have a handful of members: comparing each (lengths first)
         // beats ordering them.
