@@ -198,7 +198,7 @@ fn field_rules(ctx: &Context<'_>, out: &mut Findings) {
             );
         }
         if let Some(selector) = doc.json.at(&["spec", "selector", "matchLabels"]) {
-            labels(selector, "spec.selector.matchLabels", &mut problems);
+            labels(selector, "spec.selector", ".matchLabels", &mut problems);
         }
         if doc.kind == "CronJob"
             && let Some(schedule) = doc.json.at(&["spec", "schedule"]).and_then(Value::as_str)
@@ -258,7 +258,7 @@ fn meta(metadata: Option<&Value>, at: &str, problems: &mut Vec<String>) {
         return;
     };
     if let Some(l) = metadata.get("labels") {
-        labels(l, &format!("{at}.labels"), problems);
+        labels(l, at, ".labels", problems);
     }
     let Some(annotations) = metadata.get("annotations").and_then(Value::as_object) else {
         return;
@@ -277,15 +277,16 @@ fn meta(metadata: Option<&Value>, at: &str, problems: &mut Vec<String>) {
     }
 }
 
-fn labels(labels: &Value, at: &str, problems: &mut Vec<String>) {
+/// The labels at `at` + `field` (two parts, joined only for a message).
+fn labels(labels: &Value, at: &str, field: &str, problems: &mut Vec<String>) {
     for (key, value) in labels.as_object().into_iter().flat_map(Map::iter) {
         if let Some(problem) = qualified_name(key) {
-            problems.push(format!("{at} key `{key}` {problem}"));
+            problems.push(format!("{at}{field} key `{key}` {problem}"));
         }
         if let Some(text) = value.as_str()
             && let Some(problem) = label_value(text)
         {
-            problems.push(format!("{at} value `{text}` (of `{key}`) {problem}"));
+            problems.push(format!("{at}{field} value `{text}` (of `{key}`) {problem}"));
         }
     }
 }

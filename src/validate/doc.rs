@@ -46,6 +46,8 @@ pub struct Doc<'a> {
     pod_template: Option<&'a Value<'a>>,
     /// Whether the object runs pods.
     workload: bool,
+    /// Every init container and container of a workload, found once.
+    containers: Vec<&'a Value<'a>>,
 }
 
 /// Kinds whose objects run pods, and where their pod template lives.
@@ -63,6 +65,13 @@ impl<'a> Doc<'a> {
     /// objects that state none are applied.
     pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &str) -> Doc<'a> {
         let workload = WORKLOADS.iter().find(|(k, _)| *k == manifest.kind);
+        let pod_template = workload.and_then(|(_, path)| descend(&manifest.json, path));
+        let spec = pod_template.and_then(|t| t.get("spec"));
+        let containers = ["initContainers", "containers"]
+            .into_iter()
+            .filter_map(|k| spec?.get(k)?.as_array())
+            .flatten()
+            .collect();
         Doc {
             source: manifest.source.to_string(),
             api_version: manifest.api_version.to_string(),
@@ -70,8 +79,9 @@ impl<'a> Doc<'a> {
             name: manifest.name.to_string(),
             namespace: Some(manifest.namespace.unwrap_or(namespace).to_string()),
             json: manifest.json.clone(),
-            pod_template: workload.and_then(|(_, path)| descend(&manifest.json, path)),
+            pod_template,
             workload: workload.is_some(),
+            containers,
         }
     }
 
@@ -142,11 +152,7 @@ impl<'a> Doc<'a> {
 
     /// Every init container and container of a workload.
     pub fn containers(&self) -> impl Iterator<Item = &Value<'a>> {
-        let spec = self.pod_spec();
-        ["initContainers", "containers"]
-            .into_iter()
-            .filter_map(move |k| spec?.get(k)?.as_array())
-            .flatten()
+        self.containers.iter().map(|c| -> &Value<'a> { c })
     }
 
     /// `spec.selector.matchLabels` (or a Service's `spec.selector`).

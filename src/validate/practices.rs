@@ -356,12 +356,20 @@ fn secret_literal(name: &str, value: &str) -> bool {
     const WORDS: [&str; 10] = [
         "yes", "no", "true", "false", "on", "off", "y", "n", "enabled", "disabled",
     ];
-    let name = name.to_ascii_uppercase();
+    // Compared without regard to ASCII case, without making an upper-case copy.
+    let name = name.as_bytes();
+    let ends_with = |end: &str| {
+        name.len() >= end.len()
+            && name[name.len() - end.len()..].eq_ignore_ascii_case(end.as_bytes())
+    };
+    let starts_with = |start: &str| {
+        name.len() >= start.len() && name[..start.len()].eq_ignore_ascii_case(start.as_bytes())
+    };
     let value = value.trim();
-    ENDINGS.iter().any(|e| name.ends_with(e))
-        && !SWITCHES.iter().any(|p| name.starts_with(p))
-        && !name.ends_with("INITIAL_CLUSTER_TOKEN")
-        && name != "ETCD_AUTH_TOKEN"
+    ENDINGS.iter().any(|e| ends_with(e))
+        && !SWITCHES.iter().any(|p| starts_with(p))
+        && !ends_with("INITIAL_CLUSTER_TOKEN")
+        && !name.eq_ignore_ascii_case(b"ETCD_AUTH_TOKEN")
         && !value.is_empty()
         && !value.contains("$(")
         && !value.starts_with('/')
