@@ -93,19 +93,20 @@ impl ChartDir {
     /// The bytes of the regular file `relative`, at most `limit` of them; `None` when there is
     /// no such file.
     pub(crate) fn read(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>> {
-        let Some((path, kind)) = self.resolve(relative)? else {
-            return Ok(None);
-        };
-        let shown = self.shown(relative);
-        let Kind::File(len) = kind else {
-            return Err(Error::input(format!(
-                "`{shown}` is a folder; a file was expected there"
-            )));
-        };
-        if len > limit {
-            return Err(too_large(&shown, limit));
+        match self.entry(relative)? {
+            Some(entry) => entry.read(limit).map(Some),
+            None => Ok(None),
         }
-        read_regular(&path, &shown, limit).map(Some)
+    }
+
+    /// What is at `relative`, its links followed and checked, to read without resolving it
+    /// again; `None` when nothing is there.
+    pub(crate) fn entry(&self, relative: &str) -> Result<Option<Entry>> {
+        Ok(self.resolve(relative)?.map(|(path, kind)| Entry {
+            path,
+            shown: self.shown(relative),
+            kind,
+        }))
     }
 
     /// The path to open for `relative` (links resolved) and what it is.
@@ -188,6 +189,32 @@ impl ChartDir {
         }
         let meta = std::fs::metadata(&target).map_err(|e| Error::io("read", &target, e))?;
         Ok((target, meta))
+    }
+}
+
+/// A path inside a chart, resolved by [`ChartDir::entry`].
+pub(crate) struct Entry {
+    /// The path to open, links resolved.
+    path: PathBuf,
+    /// The path as messages show it.
+    shown: String,
+    /// What it is.
+    pub(crate) kind: Kind,
+}
+
+impl Entry {
+    /// The bytes of this regular file, at most `limit` of them.
+    pub(crate) fn read(&self, limit: u64) -> Result<Vec<u8>> {
+        let Kind::File(len) = self.kind else {
+            return Err(Error::input(format!(
+                "`{}` is a folder; a file was expected there",
+                self.shown
+            )));
+        };
+        if len > limit {
+            return Err(too_large(&self.shown, limit));
+        }
+        read_regular(&self.path, &self.shown, limit)
     }
 }
 

@@ -344,8 +344,8 @@ pub fn render(settings: Settings) -> Result<Release> {
         },
     };
     let render = || {
-        let (checked, files) = rayon::join(
-            || check_values(&prepared, &settings.values),
+        // The render is the longer: it starts at once, the values check where a core is free.
+        let (files, checked) = rayon::join(
             || {
                 render::render(
                     &prepared.chart,
@@ -354,6 +354,7 @@ pub fn render(settings: Settings) -> Result<Release> {
                     manifest::split_file,
                 )
             },
+            || check_values(&prepared, &settings.values),
         );
         checked?;
         print_warnings(&prepared.warnings);

@@ -170,28 +170,28 @@ impl Walker<'_> {
                     entry.path().display()
                 )));
             };
-            names.push(name);
+            // The entry's own type, when it is no link, spares a stat below.
+            let own_type = entry.file_type().ok().filter(|t| !t.is_symlink());
+            names.push((name, own_type.map(|t| t.is_dir())));
         }
         names.sort();
-        for name in names {
+        for (name, own_is_dir) in names {
             let relative = format!("{prefix}{name}");
             // What .helmignore leaves out is never read, whatever it is: a stat tells whether
-            // the rules see a folder.
-            let is_dir = std::fs::metadata(folder.join(&name)).is_ok_and(|m| m.is_dir());
+            // the rules see a folder (a link counts as what it points to).
+            let is_dir = own_is_dir
+                .unwrap_or_else(|| std::fs::metadata(folder.join(&name)).is_ok_and(|m| m.is_dir()));
             if self.rules.ignored(&relative, is_dir) {
                 continue;
             }
-            let Some(kind) = self.dir.kind(&relative)? else {
+            let Some(entry) = self.dir.entry(&relative)? else {
                 continue;
             };
-            match kind {
+            match entry.kind {
                 Kind::Dir => self.walk(&format!("{relative}/"))?,
                 Kind::File(len) => {
                     self.budget.take(len, &relative)?;
-                    let data = self
-                        .dir
-                        .read(&relative, len)?
-                        .ok_or_else(|| Error::input(format!("`{relative}` vanished while read")))?;
+                    let data = entry.read(len)?;
                     let data = if self.raw { data } else { strip_bom(data) };
                     self.files.push(File {
                         name: relative,

@@ -68,17 +68,21 @@ pub fn render<T: Send>(
     collect(chart, chart.name().to_string(), values.clone(), &mut units);
 
     let mut display = HashMap::new();
-    let mut env = environment(&units)?;
+    let mut sources = HashMap::new();
+    // Every template of the tree, in the charts' order (for reporting syntax errors).
+    let mut names = Vec::new();
     for unit in &units {
         for file in &unit.chart.templates {
             let name = format!("{}/{}", unit.prefix, file.name);
             let path = format!("{}{}", unit.chart.origin, file.name);
             let source = utf8(&file.data, &path)?.to_string();
             display.insert(name.clone(), path);
-            env.add_template_owned(name, source)
-                .map_err(|e| template_error(&e, &display))?;
+            sources.insert(name.clone(), source);
+            names.push(name);
         }
     }
+    // Templates compile when first asked for, on the core that renders them.
+    let env = environment(&units, sources)?;
 
     let release = options.release.value();
     let capabilities = options.capabilities.value();
@@ -135,6 +139,12 @@ pub fn render<T: Send>(
             )
         })
         .collect();
+    // A template that does not compile is reported first, as if every template had compiled
+    // before any rendered; this also compiles the ones no render asked for.
+    for name in &names {
+        env.get_template(name)
+            .map_err(|e| template_error(&e, &display))?;
+    }
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()
 }
@@ -168,7 +178,10 @@ fn is_manifest(name: &str) -> bool {
         && (base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".j2"))
 }
 
-fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
+fn environment<'s>(
+    units: &[Unit<'_>],
+    sources: HashMap<String, String>,
+) -> Result<Environment<'s>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -200,14 +213,14 @@ fn environment<'s>(units: &[Unit<'_>]) -> Result<Environment<'s>> {
     };
     env.set_path_join_callback(move |name, parent| tree.join(name, parent).into());
     env.set_formatter(yaml_formatter);
-    env.set_loader(|name| {
+    env.set_loader(move |name| {
         if let Some(wanted) = name.strip_prefix(OUTSIDE) {
             return Err(minijinja::Error::new(
                 ErrorKind::InvalidOperation,
                 format!("`{wanted}` reaches outside the chart's templates/ folder; include only templates of the same chart"),
             ));
         }
-        Ok(None::<String>)
+        Ok(sources.get(name).cloned())
     });
     filters::register(&mut env);
     Ok(env)

@@ -90,6 +90,22 @@ pub enum Scope {
     Aether,
 }
 
+/// Where each value came from, worked out the first time a rule asks: reading the values
+/// files again for their lines costs more than most checks, and a clean render never asks.
+#[derive(Clone, Copy)]
+pub struct LazyProvenance<'a> {
+    cell: &'a std::sync::OnceLock<Provenance>,
+    build: &'a (dyn Fn() -> Provenance + Sync + 'a),
+}
+
+impl std::ops::Deref for LazyProvenance<'_> {
+    type Target = Provenance;
+
+    fn deref(&self) -> &Provenance {
+        self.cell.get_or_init(self.build)
+    }
+}
+
 /// Everything a rule may look at.
 pub struct Context<'a> {
     /// The rendered objects.
@@ -97,7 +113,7 @@ pub struct Context<'a> {
     /// The coalesced values.
     pub values: &'a Map,
     /// Where each value came from.
-    pub provenance: &'a Provenance,
+    pub provenance: LazyProvenance<'a>,
     /// The chart's Aether policy, when it enables one.
     pub aether: Option<&'a config::Aether>,
 }
@@ -474,10 +490,15 @@ pub fn check(
             .with_crds_of(input.chart)
             .compile(&[])?,
     };
-    let provenance = Provenance::build(input.chart, input.values_files, input.options);
+    let cell = std::sync::OnceLock::new();
+    let build = || Provenance::build(input.chart, input.values_files, input.options);
+    let provenance = LazyProvenance {
+        cell: &cell,
+        build: &build,
+    };
     let judged = Judged {
         values: input.values,
-        provenance: &provenance,
+        provenance,
         config: &config,
         namespace: input.namespace,
         strict: input.strict,
@@ -497,7 +518,10 @@ pub fn check_stream(
     let prepared = load(kube_version, schema_dir)?.compile(&[])?;
     let judged = Judged {
         values: &Map::new(),
-        provenance: &Provenance::default(),
+        provenance: LazyProvenance {
+            cell: &std::sync::OnceLock::new(),
+            build: &Provenance::default,
+        },
         config: &config::Config::default(),
         namespace,
         strict,
@@ -508,7 +532,7 @@ pub fn check_stream(
 /// What the findings on a set of manifests depend on besides the manifests.
 struct Judged<'a> {
     values: &'a Map,
-    provenance: &'a Provenance,
+    provenance: LazyProvenance<'a>,
     config: &'a config::Config,
     namespace: &'a str,
     strict: bool,
