@@ -300,12 +300,13 @@ fn set_above(prefix: &str, path: &[String], provenance: &Provenance) -> Option<(
     })
 }
 
-/// A rendered release: the prepared chart and every rendered, checked file.
-pub struct Release {
+/// A rendered release: the prepared chart and every rendered file, its documents parsed (the
+/// files and trees live in the caller's [`manifest::Arenas`]).
+pub struct Release<'a> {
     /// The chart and its values.
     pub prepared: Prepared,
-    /// Each template's output and its checked documents.
-    pub files: Vec<(render::Rendered, Vec<manifest::Span>)>,
+    /// Each template's parsed documents.
+    files: Vec<manifest::ParsedFile<'a>>,
     /// What was asked.
     pub settings: Settings,
     /// Schema work started alongside rendering and parsing, taken by [`Release::validate`].
@@ -319,10 +320,11 @@ enum SchemaWork {
     Compiled(Result<validate::Prepared>),
 }
 
-/// Loads, layers and renders (coalescing warnings go to stderr). The values are checked against
-/// the charts' values.schema.json files while the chart renders (an error there wins), and for
-/// a validated render the Kubernetes schemas load meanwhile too.
-pub fn render(settings: Settings) -> Result<Release> {
+/// Loads, layers and renders (coalescing warnings go to stderr), parsing each file's documents
+/// into `arenas` as soon as the file is rendered, while later templates still render. The
+/// values are checked against the charts' values.schema.json files meanwhile (an error there
+/// wins), and for a validated render the Kubernetes schemas load too.
+pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'_>> {
     let prepared = prepare_chart(
         load_chart(&settings.chart, settings.archive.as_ref(), settings.limits)?,
         &settings.values,
@@ -347,12 +349,10 @@ pub fn render(settings: Settings) -> Result<Release> {
         // The render is the longer: it starts at once, the values check where a core is free.
         let (files, checked) = rayon::join(
             || {
-                render::render(
-                    &prepared.chart,
-                    &prepared.values,
-                    &options,
-                    manifest::split_file,
-                )
+                render::render(&prepared.chart, &prepared.values, &options, |rendered| {
+                    let spans = manifest::split_file(&rendered);
+                    manifest::parse_file(arenas.keep((rendered, spans)), arenas)
+                })
             },
             || check_values(&prepared, &settings.values),
         );
@@ -363,7 +363,10 @@ pub fn render(settings: Settings) -> Result<Release> {
         if !settings.include_crds {
             return Ok(files);
         }
-        let mut with_crds = crd_files(&prepared.chart)?;
+        let mut with_crds: Vec<_> = crd_files(&prepared.chart)?
+            .into_iter()
+            .map(|file| manifest::parse_file(arenas.keep(file), arenas))
+            .collect();
         with_crds.extend(files);
         Ok(with_crds)
     };
@@ -414,7 +417,7 @@ fn origin_of(chart: &crate::chart::Chart, source: &str) -> String {
     format!("{}{folder}", chart.origin)
 }
 
-impl Release {
+impl<'a> Release<'a> {
     /// The release's name: the one asked for, else the chart's.
     pub fn release_name(&self) -> &str {
         self.settings
@@ -423,30 +426,24 @@ impl Release {
             .unwrap_or_else(|| self.prepared.chart.name())
     }
 
-    /// The rendered manifests, each document parsed once into `arenas`, checked and in
-    /// install order; documents that are not manifests and duplicates are one error listing
-    /// them all.
-    pub fn manifests<'a>(
-        &'a self,
-        arenas: &'a mut manifest::Arenas,
-    ) -> Result<Vec<manifest::Manifest<'a>>> {
+    /// The rendered manifests (each document parsed once, while the render ran), checked and
+    /// in install order; documents that are not manifests and duplicates are one error
+    /// listing them all.
+    pub fn manifests(&self) -> Result<Vec<manifest::Manifest<'a>>> {
         let trace = |c| self.trace(c);
         let namespace = &self.settings.namespace;
         // Both cores: the schemas of the kinds the documents name compile while the
-        // documents are parsed.
+        // documents are put in order.
         let mut work = self.schemas.lock().unwrap_or_else(|e| e.into_inner());
         let SchemaWork::Loaded(loaded) = std::mem::replace(&mut *work, SchemaWork::None) else {
-            return manifest::parse(&self.files, arenas, namespace, &trace);
+            return manifest::checked(manifest::assemble(&self.files, namespace, &trace));
         };
-        let parse = move || {
-            let arenas = arenas;
-            manifest::parse(&self.files, arenas, namespace, &trace)
-        };
-        let (manifests, compiled) = rayon::join(parse, || {
-            loaded.and_then(|loaded| loaded.compile(&manifest::kinds(&self.files)))
-        });
+        let (parsed, compiled) = rayon::join(
+            || manifest::assemble(&self.files, namespace, &trace),
+            || loaded.and_then(|loaded| loaded.compile(&manifest::kinds(&self.files))),
+        );
         *work = SchemaWork::Compiled(compiled);
-        manifests
+        manifest::checked(parsed)
     }
 
     /// The validator's findings on `manifests`, after the chart's settings and `strict`.

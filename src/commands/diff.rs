@@ -130,9 +130,9 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
         .cloned()
         .collect();
     let fail = |e: Error| Error::input(format!("the {side} side does not render: {e}"));
-    let release = crate::release::render(render.settings()?).map_err(fail)?;
-    let mut arenas = crate::render::manifest::Arenas::default();
-    let manifests = release.manifests(&mut arenas).map_err(fail)?;
+    let arenas = crate::render::manifest::Arenas::default();
+    let release = crate::release::render(render.settings()?, &arenas).map_err(fail)?;
+    let manifests = release.manifests().map_err(fail)?;
     let findings = release.validate(&manifests, false).map_err(fail)?;
     if crate::validate::report::failing(&findings) {
         return Err(Error::input(format!(

@@ -31,9 +31,9 @@ pub struct LintArgs {
 
 /// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &LintArgs) -> Result<u8> {
-    let release = release::render(args.render.settings()?)?;
-    let mut arenas = crate::render::manifest::Arenas::default();
-    let manifests = release.manifests(&mut arenas)?;
+    let arenas = crate::render::manifest::Arenas::default();
+    let release = release::render(args.render.settings()?, &arenas)?;
+    let manifests = release.manifests()?;
     let findings = release.validate(&manifests, args.strict)?;
     let clean = || format!("{}: no findings\n", release.prepared.chart.name());
     crate::out!("{}", printed(&findings, args.format, clean));

@@ -239,9 +239,9 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
         is_upgrade: args.is_upgrade,
         ..args.render.settings()?
     };
-    let release = release::render(settings)?;
-    let mut arenas = crate::render::manifest::Arenas::default();
-    let manifests = release.manifests(&mut arenas)?;
+    let arenas = crate::render::manifest::Arenas::default();
+    let release = release::render(settings, &arenas)?;
+    let manifests = release.manifests()?;
     let selected = select(&manifests, &show_only, args.no_hooks, args.skip_tests)?;
     if let Some(program) = &args.post_renderer {
         return post_rendered(args, &release, &selected, program);
@@ -263,8 +263,8 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
     // more than the rest of the exit, so they are left to it.
     std::mem::forget(selected);
     std::mem::forget(manifests);
-    std::mem::forget(arenas);
     std::mem::forget(release);
+    std::mem::forget(arenas);
     Ok(0)
 }
 
@@ -305,9 +305,8 @@ fn post_rendered(
         let settings = &release.settings;
         let shown = format!("post-renderer {}", program.display());
         let inputs = validate::stream::from_text(&shown, output.clone())?;
-        let mut arenas = manifest::Arenas::default();
-        let parsed =
-            manifest::parse_all(&inputs.files, &mut arenas, &settings.namespace, &|_| None);
+        let arenas = manifest::Arenas::default();
+        let parsed = manifest::parse_all(&inputs.files, &arenas, &settings.namespace, &|_| None);
         let mut findings = validate::stream::findings(&parsed, &inputs);
         findings.extend(validate::check_stream(
             &parsed.manifests,

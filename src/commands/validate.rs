@@ -46,8 +46,8 @@ pub fn run(args: &ValidateArgs) -> Result<u8> {
         ));
     }
     let inputs = stream::read(&args.paths, stdin.lock())?;
-    let mut arenas = manifest::Arenas::default();
-    let parsed = manifest::parse_all(&inputs.files, &mut arenas, &args.namespace, &|_| None);
+    let arenas = manifest::Arenas::default();
+    let parsed = manifest::parse_all(&inputs.files, &arenas, &args.namespace, &|_| None);
     let mut findings = stream::findings(&parsed, &inputs);
     findings.extend(validate::check_stream(
         &parsed.manifests,

@@ -56,14 +56,14 @@ struct Unit<'c> {
 }
 
 /// Renders every manifest template of `chart` (processed) with its coalesced `values`, and
-/// runs `then` on each rendered file as soon as it is ready (so checking one file overlaps
-/// with rendering the next).
+/// hands each rendered file to `then` as soon as it is ready (so parsing one file overlaps
+/// with rendering the next); its results come back in the charts' order of the files.
 pub fn render<T: Send>(
     chart: &Chart,
     values: &Map,
     options: &RenderOptions,
-    then: impl Fn(&Rendered) -> T + Sync,
-) -> Result<Vec<(Rendered, T)>> {
+    then: impl Fn(Rendered) -> T + Sync,
+) -> Result<Vec<T>> {
     let mut units = Vec::new();
     collect(chart, chart.name().to_string(), values.clone(), &mut units);
 
@@ -118,7 +118,7 @@ pub fn render<T: Send>(
     // keep the charts' order, and the first failing one in that order is the one reported.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].2));
-    let mut done: Vec<(usize, Result<(Rendered, T)>)> = order
+    let mut done: Vec<(usize, Result<T>)> = order
         .par_iter()
         .with_max_len(1)
         .map(|&i| {
@@ -130,13 +130,7 @@ pub fn render<T: Send>(
                     file: display.get(name).cloned().unwrap_or_else(|| name.clone()),
                     text,
                 });
-            (
-                i,
-                rendered.map(|rendered| {
-                    let after = then(&rendered);
-                    (rendered, after)
-                }),
-            )
+            (i, rendered.map(&then))
         })
         .collect();
     // A template that does not compile is reported first, as if every template had compiled

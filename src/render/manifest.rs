@@ -1,7 +1,7 @@
-//! From rendered text to the ordered manifest stream: split into YAML documents while
-//! rendering, parse each document exactly once afterwards (into the tree every later step
-//! reads: head, checks, order, validation, diff), sort by Helm's install order, and write with
-//! `# Source:` headers.
+//! From rendered text to the ordered manifest stream: split each rendered file into YAML
+//! documents and parse each document exactly once as soon as its file is rendered, while other
+//! templates still render (into the tree every later step reads: head, checks, order,
+//! validation, diff), sort by Helm's install order, and write with `# Source:` headers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -65,7 +65,7 @@ const INSTALL_ORDER: &[&str] = &[
 const HOOK_ANNOTATION: &str = "helm.sh/hook";
 
 /// One Kubernetes document of the render, parsed once: its text, its head and its tree.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Manifest<'a> {
     /// Helm's source name, e.g. `aether/templates/api.yaml`.
     pub source: &'a str,
@@ -132,9 +132,51 @@ impl From<String> for Problem {
 /// value holds it. `template`, `lint` and `diff` pass one built from the values' provenance.
 pub type Tracer<'t> = &'t dyn Fn(char) -> Option<String>;
 
-/// The arenas the parsed documents live in, owned by whoever reads the manifests.
+/// Where a render's files and parsed documents live, owned by whoever reads the manifests:
+/// each rendered file is kept here as soon as it is done, so that its documents can be parsed
+/// while other templates still render, and each batch of documents gets an arena of its own
+/// on whichever core parses it.
 #[derive(Default)]
-pub struct Arenas(Vec<Bump>);
+#[expect(
+    clippy::vec_box,
+    reason = "each file and arena stays where it is while its list grows: references into it are out"
+)]
+pub struct Arenas {
+    files: std::sync::Mutex<Vec<Box<RenderedFile>>>,
+    arenas: std::sync::Mutex<Vec<Box<Bump>>>,
+}
+
+/// A rendered file and where its documents are.
+type RenderedFile = (Rendered, Vec<Span>);
+
+impl Arenas {
+    /// Keeps a rendered file and its document spans for as long as the store lives.
+    pub fn keep(&self, file: RenderedFile) -> &RenderedFile {
+        let kept = Box::new(file);
+        let at: *const RenderedFile = &*kept;
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(kept);
+        // SAFETY: the box is owned by the store until the store is dropped, which the borrow
+        // of `self` this reference carries rules out; moving the box into the list moves no
+        // contents, and nothing changes or removes a kept file.
+        unsafe { &*at }
+    }
+
+    /// A fresh arena for the calling thread alone (a `&Bump` cannot leave it).
+    fn arena(&self) -> &Bump {
+        let arena = Box::new(Bump::new());
+        let at: *const Bump = &*arena;
+        self.arenas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(arena);
+        // SAFETY: as in `keep`: the box lives, unmoved, as long as the store; and this arena
+        // is handed out this once, so no other reference to it exists on any thread.
+        unsafe { &*at }
+    }
+}
 
 /// How many documents share an arena: enough to make its chunks large, few enough to spread
 /// the parsing over every core.
@@ -197,30 +239,6 @@ pub fn split_stream(rendered: &Rendered) -> Vec<Span> {
     spans
 }
 
-/// The kinds the documents of `files` name, as lower-case `apiversion/kind`, read off their
-/// top-level `apiVersion:` and `kind:` lines without parsing: a guess good enough to start
-/// compiling their schemas early (the validator compiles any it missed).
-pub fn kinds(files: &[(Rendered, Vec<Span>)]) -> Vec<String> {
-    let mut out: Vec<String> = files
-        .iter()
-        .flat_map(|(rendered, spans)| {
-            spans.iter().filter_map(|span| {
-                let text = &rendered.text[span.range.clone()];
-                let field = |name: &str| {
-                    text.lines().find_map(|l| {
-                        let value = l.strip_prefix(name)?.strip_prefix(':')?.trim();
-                        Some(value.trim_matches(['"', '\'']).to_string())
-                    })
-                };
-                Some(format!("{}/{}", field("apiVersion")?, field("kind")?).to_lowercase())
-            })
-        })
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
 /// The document's range without surrounding blank space.
 fn trimmed(doc: &Document<'_>) -> Range<usize> {
     let text = doc.text();
@@ -245,15 +263,21 @@ pub struct Parsed<'a> {
 /// repeat a kind/namespace/name), and sorts the rest into install order.
 pub fn parse<'a>(
     files: &'a [(Rendered, Vec<Span>)],
-    arenas: &'a mut Arenas,
+    arenas: &'a Arenas,
     release_namespace: &str,
     trace: Tracer<'_>,
 ) -> Result<Vec<Manifest<'a>>> {
+    checked(parse_all(files, arenas, release_namespace, trace))
+}
+
+/// The manifests of `parsed`, or one error listing every document that is not one and every
+/// duplicate.
+pub fn checked(parsed: Parsed<'_>) -> Result<Vec<Manifest<'_>>> {
     let Parsed {
         manifests,
         mut problems,
         duplicates,
-    } = parse_all(files, arenas, release_namespace, trace);
+    } = parsed;
     problems.extend(duplicates);
     if !problems.is_empty() {
         return Err(Error::validation(format!(
@@ -273,46 +297,82 @@ pub fn parse<'a>(
 /// Like [`parse`], returning the problems beside the manifests instead of failing on them.
 pub fn parse_all<'a>(
     files: &'a [(Rendered, Vec<Span>)],
-    arenas: &'a mut Arenas,
+    arenas: &'a Arenas,
     release_namespace: &str,
     trace: Tracer<'_>,
 ) -> Parsed<'a> {
-    let mut by_source: Vec<&(Rendered, Vec<Span>)> = files.iter().collect();
-    by_source.sort_by(|a, b| a.0.source.cmp(&b.0.source));
-    let documents: Vec<Document<'a>> = by_source
-        .into_iter()
-        .flat_map(|(rendered, spans)| {
-            spans.iter().map(move |span| Document {
-                rendered,
-                source: span.source.as_deref().unwrap_or(&rendered.source),
-                line: span.line,
-                range: span.range.clone(),
-            })
+    let parsed: Vec<ParsedFile<'a>> = files
+        .par_iter()
+        .map(|file| parse_file(file, arenas))
+        .collect();
+    assemble(&parsed, release_namespace, trace)
+}
+
+/// One file's documents, parsed: each a manifest, or why it is none.
+pub struct ParsedFile<'a> {
+    /// The file's template, by which files are ordered.
+    source: &'a str,
+    documents: Vec<std::result::Result<Manifest<'a>, Problem>>,
+}
+
+/// Parses the documents of one rendered file (its spans), in batches that share an arena and
+/// that idle cores take up.
+pub fn parse_file<'a>(file: &'a (Rendered, Vec<Span>), arenas: &'a Arenas) -> ParsedFile<'a> {
+    let (rendered, spans) = file;
+    let documents: Vec<Document<'a>> = spans
+        .iter()
+        .map(|span| Document {
+            rendered,
+            source: span.source.as_deref().unwrap_or(&rendered.source),
+            line: span.line,
+            range: span.range.clone(),
         })
         .collect();
-    arenas.0 = (0..documents.len().div_ceil(DOCS_PER_ARENA))
-        .map(|_| Bump::new())
-        .collect();
-    // One arena per slice of documents, each filled by one thread.
-    let parsed: Vec<std::result::Result<Manifest<'a>, Problem>> = arenas
-        .0
-        .par_iter_mut()
-        .zip(documents.par_chunks(DOCS_PER_ARENA))
-        .flat_map_iter(|(arena, chunk)| {
-            let arena: &'a Bump = arena;
+    let documents = documents
+        .par_chunks(DOCS_PER_ARENA)
+        .flat_map_iter(|chunk| {
+            let arena = arenas.arena();
             chunk.iter().map(move |doc| parse_document(doc, arena))
         })
         .collect();
-    let mut manifests = Vec::with_capacity(parsed.len());
+    ParsedFile {
+        source: &rendered.source,
+        documents,
+    }
+}
+
+/// The kinds the manifests of `files` name, as lower-case `apiversion/kind`, each once.
+pub fn kinds(files: &[ParsedFile<'_>]) -> Vec<String> {
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.documents.iter().flatten())
+        .map(|m| format!("{}/{}", m.api_version, m.kind).to_lowercase())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The parsed files of a render as one stream: files by template path, the manifests in
+/// install order, the problems (traced to the values where a character YAML forbids came
+/// from) and the duplicates beside them.
+pub fn assemble<'a>(
+    files: &[ParsedFile<'a>],
+    release_namespace: &str,
+    trace: Tracer<'_>,
+) -> Parsed<'a> {
+    let mut files: Vec<&ParsedFile<'a>> = files.iter().collect();
+    files.sort_by(|a, b| a.source.cmp(b.source));
+    let mut manifests = Vec::with_capacity(files.iter().map(|f| f.documents.len()).sum());
     let mut problems = Vec::new();
-    for result in parsed {
+    for result in files.into_iter().flat_map(|f| &f.documents) {
         match result {
-            Ok(manifest) => manifests.push(manifest),
+            Ok(manifest) => manifests.push(manifest.clone()),
             Err(problem) => {
                 let from = problem.forbidden.and_then(trace);
                 problems.push(match from {
                     Some(from) => format!("{}; it comes from {from}", problem.message),
-                    None => problem.message,
+                    None => problem.message.clone(),
                 })
             }
         }
