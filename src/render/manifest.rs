@@ -152,30 +152,25 @@ type RenderedFile = (Rendered, Vec<Span>);
 impl Arenas {
     /// Keeps a rendered file and its document spans for as long as the store lives.
     pub fn keep(&self, file: RenderedFile) -> &RenderedFile {
-        let kept = Box::new(file);
-        let at: *const RenderedFile = &*kept;
-        self.files
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(kept);
-        // SAFETY: the box is owned by the store until the store is dropped, which the borrow
-        // of `self` this reference carries rules out; moving the box into the list moves no
-        // contents, and nothing changes or removes a kept file.
-        unsafe { &*at }
+        hold(&self.files, file)
     }
 
-    /// A fresh arena for the calling thread alone (a `&Bump` cannot leave it).
+    /// A fresh arena for the calling thread alone: it is handed out this once, so no other
+    /// reference to it exists, and a `&Bump` cannot leave the thread.
     fn arena(&self) -> &Bump {
-        let arena = Box::new(Bump::new());
-        let at: *const Bump = &*arena;
-        self.arenas
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(arena);
-        // SAFETY: as in `keep`: the box lives, unmoved, as long as the store; and this arena
-        // is handed out this once, so no other reference to it exists on any thread.
-        unsafe { &*at }
+        hold(&self.arenas, Bump::new())
     }
+}
+
+/// Moves `value` into `list` for as long as the list lives, and lends it out for that long.
+fn hold<T>(list: &std::sync::Mutex<Vec<Box<T>>>, value: T) -> &T {
+    let held = Box::new(value);
+    let at: *const T = &*held;
+    list.lock().unwrap_or_else(|e| e.into_inner()).push(held);
+    // SAFETY: the box belongs to the list until the list is dropped, which the borrow of
+    // `list` this reference carries rules out; moving the box into the list moves none of its
+    // contents, and nothing changes or removes what the list holds.
+    unsafe { &*at }
 }
 
 /// How many documents share an arena: enough to make its chunks large, few enough to spread
