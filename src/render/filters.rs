@@ -26,12 +26,16 @@ const MAX_TPL_DEPTH: usize = 16;
 
 /// How many collections' YAML one thread remembers before it starts afresh.
 const YAML_MEMO_SIZE: usize = 1024;
+/// How much YAML text one thread remembers before it starts afresh: the memo keeps the
+/// collections alive too, and a template may make a new large one in every iteration.
+const YAML_MEMO_BYTES: usize = 4 << 20;
 
 thread_local! {
     static TPL_DEPTH: Cell<usize> = const { Cell::new(0) };
     /// `toyaml` of the immutable collections this thread wrote, by the collection's address.
     /// Each entry keeps its collection alive, so no other collection can take the address.
-    static YAML_MEMO: RefCell<HashMap<usize, (Value, Value)>> = RefCell::new(HashMap::new());
+    static YAML_MEMO: RefCell<(HashMap<usize, (Value, Value)>, usize)> =
+        RefCell::new((HashMap::new(), 0));
 }
 
 /// Registers every aether-chart filter and function on `env`.
@@ -110,15 +114,22 @@ fn toyaml(value: &Value) -> Result<Value, Error> {
     let Some(address) = immutable_collection(value) else {
         return to_yaml(value).map(Value::from_safe_string);
     };
-    if let Some(yaml) = YAML_MEMO.with_borrow(|memo| memo.get(&address).map(|(_, y)| y.clone())) {
+    let known = YAML_MEMO.with_borrow(|(memo, _)| memo.get(&address).map(|(_, y)| y.clone()));
+    if let Some(yaml) = known {
         return Ok(yaml);
     }
-    let yaml = Value::from_safe_string(to_yaml(value)?);
-    YAML_MEMO.with_borrow_mut(|memo| {
-        if memo.len() >= YAML_MEMO_SIZE {
+    let text = to_yaml(value)?;
+    let size = text.len();
+    let yaml = Value::from_safe_string(text);
+    YAML_MEMO.with_borrow_mut(|(memo, bytes)| {
+        if memo.len() >= YAML_MEMO_SIZE || *bytes + size > YAML_MEMO_BYTES {
             memo.clear();
+            *bytes = 0;
         }
-        memo.insert(address, (value.clone(), yaml.clone()));
+        if size <= YAML_MEMO_BYTES {
+            *bytes += size;
+            memo.insert(address, (value.clone(), yaml.clone()));
+        }
     });
     Ok(yaml)
 }
@@ -290,4 +301,43 @@ fn current_context(state: &State) -> Value {
             .filter(|v| v.kind() != ValueKind::Undefined)
             .map(|v| (name, v))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use minijinja::{Environment, context};
+
+    /// The memo answers with each collection's own YAML: the same collection again, equal
+    /// collections made anew, and new collections made in every iteration (which may take
+    /// the addresses of dropped ones, were the memo not keeping them).
+    #[test]
+    fn toyaml_remembers_collections_not_addresses() {
+        let mut env = Environment::new();
+        super::register(&mut env);
+        let template = "{% for i in range(3000) %}{{ values.labels | toyaml }}|\
+                        {{ {'id': i, 'm': [i, i + 1]} | toyaml }}|{{ [i] | toyaml }};{% endfor %}";
+        let labels = minijinja::Value::from(
+            [("app", "web"), ("tier", "front")]
+                .into_iter()
+                .map(|(k, v)| (k, minijinja::Value::from(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        );
+        let out = env
+            .render_str(template, context! { values => context! { labels } })
+            .unwrap();
+        let expected: String = (0..3000)
+            .map(|i| {
+                format!(
+                    "app: web\ntier: front|id: {i}\nm:\n- {i}\n- {}|- {i};",
+                    i + 1
+                )
+            })
+            .collect();
+        let first_difference = out.bytes().zip(expected.bytes()).position(|(a, b)| a != b);
+        assert!(
+            out == expected,
+            "differs from byte {first_difference:?}: {:?}",
+            &out[first_difference.unwrap_or(0).saturating_sub(40)..][..80.min(out.len())]
+        );
+    }
 }
