@@ -30,12 +30,14 @@ const YAML_MEMO_SIZE: usize = 1024;
 /// collections alive too, and a template may make a new large one in every iteration.
 const YAML_MEMO_BYTES: usize = 4 << 20;
 
+/// Each remembered collection (kept alive) and its YAML, by the collection's address.
+type YamlMemo = HashMap<usize, (Value, Value)>;
+
 thread_local! {
     static TPL_DEPTH: Cell<usize> = const { Cell::new(0) };
     /// `toyaml` of the immutable collections this thread wrote, by the collection's address.
     /// Each entry keeps its collection alive, so no other collection can take the address.
-    static YAML_MEMO: RefCell<(HashMap<usize, (Value, Value)>, usize)> =
-        RefCell::new((HashMap::new(), 0));
+    static YAML_MEMO: RefCell<(YamlMemo, usize)> = RefCell::new((HashMap::new(), 0));
 }
 
 /// Registers every aether-chart filter and function on `env`.
