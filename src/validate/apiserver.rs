@@ -146,7 +146,7 @@ fn name_rule(doc: &Doc) -> Option<fn(&str) -> Option<String>> {
         "" | "apps" | "batch" | "policy" | "autoscaling" | "networking.k8s.io"
     );
     let rbac = group == "rbac.authorization.k8s.io";
-    match doc.kind.as_str() {
+    match doc.kind {
         "Namespace" if core => Some(dns1123_label),
         "Service" if core => Some(dns1035_label),
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" if rbac => Some(path_segment),
@@ -177,7 +177,7 @@ fn field_rules(ctx: &Context<'_>, out: &mut Findings) {
     for doc in ctx.docs {
         let mut problems = Vec::new();
         if let Some(rule) = name_rule(doc)
-            && let Some(problem) = rule(&doc.name)
+            && let Some(problem) = rule(doc.name)
         {
             problems.push(format!("metadata.name `{}` {problem}", doc.name));
         }
@@ -217,7 +217,7 @@ fn field_rules(ctx: &Context<'_>, out: &mut Findings) {
                 .filter_map(|c| c.at(&["metadata", "name"]).and_then(Value::as_str));
             pod(spec, claims.collect(), &mut problems);
         }
-        match doc.kind.as_str() {
+        match doc.kind {
             "Service" => service(&doc.json, &mut problems),
             "ConfigMap" | "Secret" => {
                 for field in ["data", "binaryData", "stringData"] {

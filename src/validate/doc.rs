@@ -31,15 +31,15 @@ impl At for Value<'_> {
 #[derive(Debug)]
 pub struct Doc<'a> {
     /// The template it came from, as in the `# Source:` header.
-    pub source: String,
+    pub source: &'a str,
     /// `apiVersion`.
-    pub api_version: String,
+    pub api_version: &'a str,
     /// `kind`.
-    pub kind: String,
+    pub kind: &'a str,
     /// `metadata.name`.
-    pub name: String,
+    pub name: &'a str,
     /// `metadata.namespace`, or the release namespace it will be applied to when unset.
-    pub namespace: Option<String>,
+    pub namespace: Option<&'a str>,
     /// The whole object; its strings borrow the rendered text.
     pub json: Value<'a>,
     /// The pod template of a workload, found once for the many rules that read it.
@@ -63,7 +63,7 @@ const WORKLOADS: [(&str, &[&str]); 6] = [
 impl<'a> Doc<'a> {
     /// The rules' view of a parsed manifest; `namespace` is the release namespace, where
     /// objects that state none are applied.
-    pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &str) -> Doc<'a> {
+    pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &'a str) -> Doc<'a> {
         let workload = WORKLOADS.iter().find(|(k, _)| *k == manifest.kind);
         let pod_template = workload.and_then(|(_, path)| descend(&manifest.json, path));
         let spec = pod_template.and_then(|t| t.get("spec"));
@@ -73,11 +73,11 @@ impl<'a> Doc<'a> {
             .flatten()
             .collect();
         Doc {
-            source: manifest.source.to_string(),
-            api_version: manifest.api_version.to_string(),
-            kind: manifest.kind.to_string(),
-            name: manifest.name.to_string(),
-            namespace: Some(manifest.namespace.unwrap_or(namespace).to_string()),
+            source: manifest.source,
+            api_version: manifest.api_version,
+            kind: manifest.kind,
+            name: manifest.name,
+            namespace: Some(manifest.namespace.unwrap_or(namespace)),
             json: manifest.json.clone(),
             pod_template,
             workload: workload.is_some(),

@@ -521,11 +521,11 @@ pub const QUOTA_COVERS_PEAK: Rule = Rule {
 
 fn quota_covers_peak(ctx: &Context<'_>, out: &mut Findings) {
     for quota in ctx.docs.iter().filter(|d| d.kind == "ResourceQuota") {
-        let namespace = quota.namespace.as_deref();
+        let namespace = quota.namespace;
         let workloads: Vec<&Doc> = ctx
             .docs
             .iter()
-            .filter(|d| d.is_workload() && d.namespace.as_deref() == namespace)
+            .filter(|d| d.is_workload() && d.namespace == namespace)
             .collect();
         for (scope, resource, format) in [
             ("requests", "cpu", format_cpu as fn(f64) -> String),
@@ -730,9 +730,9 @@ fn percent_of(text: &str, base: i64) -> i64 {
 pub fn hpa_for<'a>(ctx: &'a Context<'a>, doc: &Doc) -> Option<&'a Doc<'a>> {
     ctx.docs.iter().find(|h| {
         h.kind == "HorizontalPodAutoscaler"
-            && h.str_at("/spec/scaleTargetRef/kind") == Some(doc.kind.as_str())
-            && h.str_at("/spec/scaleTargetRef/name") == Some(doc.name.as_str())
-            && h.namespace.as_deref() == doc.namespace.as_deref()
+            && h.str_at("/spec/scaleTargetRef/kind") == Some(doc.kind)
+            && h.str_at("/spec/scaleTargetRef/name") == Some(doc.name)
+            && h.namespace == doc.namespace
     })
 }
 

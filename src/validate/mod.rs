@@ -144,7 +144,7 @@ impl Context<'_> {
         let mut names: Vec<&str> = Vec::new();
         if let Some(doc) = doc {
             names.extend(doc.component());
-            names.push(&doc.name);
+            names.push(doc.name);
             names.extend(doc.name.split('-'));
         }
         let hits: Vec<(bool, &str)> = self
@@ -253,7 +253,7 @@ impl Findings {
             severity: self.rule.severity,
             message,
             object: doc.map(Doc::id),
-            template: doc.map(|d| d.source.clone()),
+            template: doc.map(|d| d.source.to_string()),
             values,
             suppressed,
         });
@@ -390,7 +390,7 @@ pub fn schema_findings(
                         .join("; ")
                 ),
                 object: Some(doc.id()),
-                template: Some(doc.source.clone()),
+                template: Some(doc.source.to_string()),
                 values: problems
                     .iter()
                     .filter_map(|p| p.scalar.as_deref())

@@ -283,10 +283,10 @@ pub const NETWORK_POLICY: Rule = Rule {
             let Some(labels) = doc.pod_labels() else {
                 continue;
             };
-            let namespace = doc.namespace.as_deref();
+            let namespace = doc.namespace;
             let covered = policies
                 .iter()
-                .filter(|p| p.namespace.as_deref() == namespace)
+                .filter(|p| p.namespace == namespace)
                 .any(|p| match p.json.at(&["spec", "podSelector"]) {
                     Some(Value::Object(sel)) if sel.is_empty() => true,
                     Some(sel) => sel

@@ -75,7 +75,7 @@ fn services(ctx: &Context<'_>, out: &mut Findings) {
             true => *selector,
             false => selector.filtered(&arena, |k, _| !runtime.contains(&k)),
         };
-        let targets = index.select(service.namespace.as_deref(), &selector);
+        let targets = index.select(service.namespace, &selector);
         if targets.is_empty() {
             out.warn(
                 Some(service),
@@ -129,7 +129,7 @@ impl<'a> PodIndex<'a> {
         let mut by_label: std::collections::HashMap<_, Vec<&Doc>> =
             std::collections::HashMap::new();
         for doc in docs.iter().filter(|d| d.is_workload()) {
-            let namespace = doc.namespace.as_deref();
+            let namespace = doc.namespace;
             for (key, value) in doc.pod_labels().into_iter().flatten() {
                 by_label
                     .entry((namespace, key, value))
