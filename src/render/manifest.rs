@@ -253,18 +253,6 @@ pub struct Parsed<'a> {
     pub duplicates: Vec<String>,
 }
 
-/// Parses every document of every file, once and in parallel, into `arenas`; reports every
-/// problem at once (documents that are not YAML, lack apiVersion, kind or metadata.name, or
-/// repeat a kind/namespace/name), and sorts the rest into install order.
-pub fn parse<'a>(
-    files: &'a [(Rendered, Vec<Span>)],
-    arenas: &'a Arenas,
-    release_namespace: &str,
-    trace: Tracer<'_>,
-) -> Result<Vec<Manifest<'a>>> {
-    checked(parse_all(files, arenas, release_namespace, trace))
-}
-
 /// The manifests of `parsed`, or one error listing every document that is not one and every
 /// duplicate.
 pub fn checked(parsed: Parsed<'_>) -> Result<Vec<Manifest<'_>>> {
@@ -289,7 +277,9 @@ pub fn checked(parsed: Parsed<'_>) -> Result<Vec<Manifest<'_>>> {
     Ok(manifests)
 }
 
-/// Like [`parse`], returning the problems beside the manifests instead of failing on them.
+/// Parses every document of every file, once and in parallel, into `arenas`; every problem
+/// (documents that are not YAML, lack apiVersion, kind or metadata.name, or repeat a
+/// kind/namespace/name) is returned beside the manifests, which are in install order.
 pub fn parse_all<'a>(
     files: &'a [(Rendered, Vec<Span>)],
     arenas: &'a Arenas,
