@@ -305,7 +305,7 @@ fn set_above(prefix: &str, path: &[String], provenance: &Provenance) -> Option<(
 pub struct Release<'a> {
     /// The chart and its values.
     pub prepared: Prepared,
-    /// Each template's parsed documents.
+    /// Each template's parsed documents, until [`Release::manifests`] takes them.
     files: Vec<manifest::ParsedFile<'a>>,
     /// What was asked.
     pub settings: Settings,
@@ -428,19 +428,22 @@ impl<'a> Release<'a> {
 
     /// The rendered manifests (each document parsed once, while the render ran), checked and
     /// in install order; documents that are not manifests and duplicates are one error
-    /// listing them all.
-    pub fn manifests(&self) -> Result<Vec<manifest::Manifest<'a>>> {
-        let trace = |c| self.trace(c);
-        let namespace = &self.settings.namespace;
+    /// listing them all. The parsed files move into the list: this is asked once.
+    pub fn manifests(&mut self) -> Result<Vec<manifest::Manifest<'a>>> {
+        let files = std::mem::take(&mut self.files);
+        let this = &*self;
+        let trace = |c| this.trace(c);
+        let namespace = &this.settings.namespace;
         // Both cores: the schemas of the kinds the documents name compile while the
         // documents are put in order.
-        let mut work = self.schemas.lock().unwrap_or_else(|e| e.into_inner());
+        let mut work = this.schemas.lock().unwrap_or_else(|e| e.into_inner());
         let SchemaWork::Loaded(loaded) = std::mem::replace(&mut *work, SchemaWork::None) else {
-            return manifest::checked(manifest::assemble(&self.files, namespace, &trace));
+            return manifest::checked(manifest::assemble(files, namespace, &trace));
         };
+        let kinds = manifest::kinds(&files);
         let (parsed, compiled) = rayon::join(
-            || manifest::assemble(&self.files, namespace, &trace),
-            || loaded.and_then(|loaded| loaded.compile(&manifest::kinds(&self.files))),
+            || manifest::assemble(files, namespace, &trace),
+            || loaded.and_then(|loaded| loaded.compile(&kinds)),
         );
         *work = SchemaWork::Compiled(compiled);
         manifest::checked(parsed)

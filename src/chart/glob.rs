@@ -6,6 +6,40 @@
 #[derive(Debug, Clone)]
 pub struct Pattern {
     tokens: Vec<Token>,
+    /// The common shapes (`name`, `*.ext`, `prefix*`), told without the general matcher.
+    shape: Shape,
+}
+
+/// How a pattern is matched: most `.helmignore` lines are a name or a star and a suffix.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// No wildcard: the name itself.
+    Literal(String),
+    /// `*` then text: a name ending in the text, with no `/` before it.
+    StarThen(String),
+    /// Text then `*`: a name starting with the text, with no `/` after it.
+    ThenStar(String),
+    /// Anything else.
+    General,
+}
+
+impl Shape {
+    fn of(tokens: &[Token]) -> Shape {
+        let literal = |tokens: &[Token]| -> Option<String> {
+            tokens
+                .iter()
+                .map(|t| match t {
+                    Token::Char(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        match tokens {
+            [Token::Star, rest @ ..] if let Some(text) = literal(rest) => Shape::StarThen(text),
+            [rest @ .., Token::Star] if let Some(text) = literal(rest) => Shape::ThenStar(text),
+            _ => literal(tokens).map_or(Shape::General, Shape::Literal),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,11 +105,31 @@ impl Pattern {
             };
             tokens.push(token);
         }
-        Ok(Pattern { tokens })
+        let shape = Shape::of(&tokens);
+        Ok(Pattern { tokens, shape })
     }
 
     /// Whether the whole of `name` matches.
     pub fn matches(&self, name: &str) -> bool {
+        match &self.shape {
+            Shape::Literal(text) => return name == text,
+            Shape::StarThen(text) => {
+                return name
+                    .strip_suffix(text.as_str())
+                    .is_some_and(|head| !head.contains('/'));
+            }
+            Shape::ThenStar(text) => {
+                return name
+                    .strip_prefix(text.as_str())
+                    .is_some_and(|tail| !tail.contains('/'));
+            }
+            Shape::General => {}
+        }
+        self.general(name)
+    }
+
+    /// The dynamic programme, for any pattern.
+    fn general(&self, name: &str) -> bool {
         let name: Vec<char> = name.chars().collect();
         // row[j]: tokens so far match name[..j]
         let mut row = vec![false; name.len() + 1];
@@ -126,5 +180,46 @@ mod tests {
         let g = |p: &str, n: &str| Pattern::new(p, true).unwrap().matches(n);
         assert!(g("conf/**", "conf/a/b.txt"));
         assert!(g("**/*.txt", "a/b/c.txt"));
+    }
+
+    #[test]
+    fn common_shapes_match_as_the_general_matcher() {
+        let patterns = [
+            "Cargo.toml",
+            "*.swp",
+            "*~",
+            "target",
+            "src/*",
+            "*",
+            "a*",
+            "*a*",
+        ];
+        let names = [
+            "Cargo.toml",
+            "x.swp",
+            ".swp",
+            "a/x.swp",
+            "x~",
+            "target",
+            "targets",
+            "src/a",
+            "src/a/b",
+            "src",
+            "",
+            "a",
+            "ab",
+            "a/b",
+            "ba",
+        ];
+        for pattern in patterns {
+            let compiled = Pattern::new(pattern, false).unwrap();
+            for name in names {
+                assert_eq!(
+                    compiled.matches(name),
+                    compiled.general(name),
+                    "`{pattern}` on `{name}`"
+                );
+            }
+        }
     }
 }

@@ -131,7 +131,7 @@ fn render_side(args: &DiffArgs, files: &[String], side: &str) -> Result<BTreeMap
         .collect();
     let fail = |e: Error| Error::input(format!("the {side} side does not render: {e}"));
     let arenas = crate::render::manifest::Arenas::default();
-    let release = crate::release::render(render.settings()?, &arenas).map_err(fail)?;
+    let mut release = crate::release::render(render.settings()?, &arenas).map_err(fail)?;
     let manifests = release.manifests().map_err(fail)?;
     let findings = release.validate(&manifests, false).map_err(fail)?;
     if crate::validate::report::failing(&findings) {

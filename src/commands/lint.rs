@@ -32,7 +32,7 @@ pub struct LintArgs {
 /// Runs `lint`: 0 when clean, 1 when an error (or, with --strict, a warning) is found.
 pub fn run(args: &LintArgs) -> Result<u8> {
     let arenas = crate::render::manifest::Arenas::default();
-    let release = release::render(args.render.settings()?, &arenas)?;
+    let mut release = release::render(args.render.settings()?, &arenas)?;
     let manifests = release.manifests()?;
     let findings = release.validate(&manifests, args.strict)?;
     let clean = || format!("{}: no findings\n", release.prepared.chart.name());

@@ -240,7 +240,7 @@ pub fn run(args: &TemplateArgs) -> Result<u8> {
         ..args.render.settings()?
     };
     let arenas = crate::render::manifest::Arenas::default();
-    let release = release::render(settings, &arenas)?;
+    let mut release = release::render(settings, &arenas)?;
     let manifests = release.manifests()?;
     let selected = select(&manifests, &show_only, args.no_hooks, args.skip_tests)?;
     if let Some(program) = &args.post_renderer {

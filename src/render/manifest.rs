@@ -290,7 +290,7 @@ pub fn parse_all<'a>(
         .par_iter()
         .map(|file| parse_file(file, arenas))
         .collect();
-    assemble(&parsed, release_namespace, trace)
+    assemble(parsed, release_namespace, trace)
 }
 
 /// One file's documents, parsed: each a manifest, or why it is none.
@@ -342,22 +342,23 @@ pub fn kinds(files: &[ParsedFile<'_>]) -> Vec<String> {
 /// install order, the problems (traced to the values where a character YAML forbids came
 /// from) and the duplicates beside them.
 pub fn assemble<'a>(
-    files: &[ParsedFile<'a>],
+    mut files: Vec<ParsedFile<'a>>,
     release_namespace: &str,
     trace: Tracer<'_>,
 ) -> Parsed<'a> {
-    let mut files: Vec<&ParsedFile<'a>> = files.iter().collect();
     files.sort_by(|a, b| a.source.cmp(b.source));
-    let mut manifests = Vec::with_capacity(files.iter().map(|f| f.documents.len()).sum());
+    // Each file's list is freed as soon as its documents have moved, while the list of all
+    // grows: the two are never both whole.
+    let mut manifests = Vec::new();
     let mut problems = Vec::new();
-    for result in files.into_iter().flat_map(|f| &f.documents) {
+    for result in files.into_iter().flat_map(|f| f.documents) {
         match result {
-            Ok(manifest) => manifests.push(manifest.clone()),
+            Ok(manifest) => manifests.push(manifest),
             Err(problem) => {
                 let from = problem.forbidden.and_then(trace);
                 problems.push(match from {
                     Some(from) => format!("{}; it comes from {from}", problem.message),
-                    None => problem.message.clone(),
+                    None => problem.message,
                 })
             }
         }
@@ -435,7 +436,7 @@ fn parse_document<'a>(
     }
     let field = |path: &[&str], name: &str| -> std::result::Result<&'a str, Problem> {
         match json.at(path) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
             None | Some(Value::Null) | Some(Value::String(_)) => Err(format!(
                 "`{}` has no `{name}`; every manifest needs apiVersion, kind and metadata.name",
                 at()
@@ -567,15 +568,35 @@ fn rendered_line(doc: &Document<'_>, line: usize) -> String {
     .into()
 }
 
-fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String> {
-    let mut seen: HashMap<(&str, &str, &str), &str> = HashMap::new();
+/// One message for each object rendered again (same kind, namespace and name).
+fn duplicates<'a>(manifests: &[Manifest<'a>], release_namespace: &'a str) -> Vec<String> {
+    use std::hash::BuildHasher;
+    let identity = |m: &Manifest<'a>| (m.kind, m.namespace.unwrap_or(release_namespace), m.name);
+    // Objects are told apart by a hash of their identity first (8 bytes each, not 48); equal
+    // hashes are compared in full.
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut first: HashMap<u64, usize> = HashMap::with_capacity(manifests.len());
+    let mut collided: HashMap<(&str, &str, &str), &str> = HashMap::new();
     let mut problems = Vec::new();
-    for m in manifests {
-        let namespace = m.namespace.unwrap_or(release_namespace);
-        if let Some(first) = seen.insert((m.kind, namespace, m.name), m.source) {
+    for (i, m) in manifests.iter().enumerate() {
+        let id = identity(m);
+        let earlier = match first.entry(hasher.hash_one(id)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+                continue;
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => &manifests[*slot.get()],
+        };
+        let repeated = if identity(earlier) == id {
+            Some(earlier.source)
+        } else {
+            collided.insert(id, m.source)
+        };
+        if let Some(by) = repeated {
+            let (kind, namespace, name) = id;
             problems.push(format!(
-                "{} `{}` in namespace `{namespace}` is rendered twice (by `{first}` and `{}`); give one a different name",
-                m.kind, m.name, m.source
+                "{kind} `{name}` in namespace `{namespace}` is rendered twice (by `{by}` and `{}`); give one a different name",
+                m.source
             ));
         }
     }
@@ -584,44 +605,38 @@ fn duplicates(manifests: &[Manifest<'_>], release_namespace: &str) -> Vec<String
 
 /// Sorts the files of `crds/` folders first, then by hook-ness, Helm's kind order and source
 /// path; the split order breaks ties.
-fn sort(manifests: &mut Vec<Manifest<'_>>) {
-    let rank = |kind: &str| {
-        INSTALL_ORDER
-            .iter()
-            .position(|k| *k == kind)
-            .unwrap_or(INSTALL_ORDER.len())
-    };
-    // Rank each manifest once; the stable sort keeps source order (already by path) and the
-    // order within each file.
+fn sort(manifests: &mut [Manifest<'_>]) {
     // The files of `crds/` folders come first, as Helm prints them: a chart's own before its
-    // subcharts', depth first (`\0` sorts a chart's `crds/` before its `charts/`).
-    let mut keyed: Vec<(Option<String>, bool, usize, &str, usize)> = manifests
+    // subcharts', depth first (`\0` sorts a chart's `crds/` before its `charts/`); a file
+    // keeps its documents in the file's order.
+    let mut crd_files: Vec<String> = manifests
         .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            match crate::chart::crds::is_crd_source(m.source) {
-                // A file of a crds/ folder keeps its documents in the file's order.
-                true => (
-                    Some(m.source.replace("/crds/", "/\0crds/")),
-                    false,
-                    0,
-                    "",
-                    i,
-                ),
-                false => (None, m.hook, rank(m.kind), m.kind, i),
-            }
-        })
+        .filter(|m| crate::chart::crds::is_crd_source(m.source))
+        .map(|m| m.source.replace("/crds/", "/\0crds/"))
         .collect();
-    keyed.sort_by(|a, b| {
-        let crd_first = |k: &Option<String>| k.is_none();
-        (crd_first(&a.0), &a.0, a.1, a.2, a.3).cmp(&(crd_first(&b.0), &b.0, b.1, b.2, b.3))
+    crd_files.sort_unstable();
+    crd_files.dedup();
+    // Then Helm's kind order, kinds it does not know after those, by name.
+    let mut unknown: Vec<&str> = manifests
+        .iter()
+        .map(|m| m.kind)
+        .filter(|kind| !INSTALL_ORDER.contains(kind))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    let rank = |kind: &str| match INSTALL_ORDER.iter().position(|k| *k == kind) {
+        Some(i) => i,
+        None => INSTALL_ORDER.len() + unknown.binary_search(&kind).unwrap_or_default(),
+    };
+    // One number per manifest: the crds/ files, then hooks after the rest, then the kind's
+    // rank; the stable sort keeps source order (already by path) and each file's order.
+    manifests.sort_by_cached_key(|m| match crate::chart::crds::is_crd_source(m.source) {
+        true => {
+            let shown = m.source.replace("/crds/", "/\0crds/");
+            crd_files.binary_search(&shown).unwrap_or_default() as u64
+        }
+        false => (1 << 40) + (u64::from(m.hook) << 32) + rank(m.kind) as u64,
     });
-    let mut slots: Vec<Option<Manifest<'_>>> = manifests.drain(..).map(Some).collect();
-    manifests.extend(
-        keyed
-            .into_iter()
-            .filter_map(|(_, _, _, _, i)| slots[i].take()),
-    );
 }
 
 /// Writes the manifests as one stream, each with `---` and a `# Source:` header.

@@ -1,6 +1,7 @@
 //! The rendered documents as the rules see them: parsed JSON plus where each came from, with
 //! accessors for the parts rules keep asking for (pod spec, containers, labels, component).
 
+use crate::render::manifest::Manifest;
 use crate::yaml::tree::{Map, Value};
 
 /// Looking up a path of keys (and list indexes) in a JSON value without building a JSON pointer.
@@ -30,24 +31,25 @@ impl At for Value<'_> {
 /// One rendered Kubernetes object.
 #[derive(Debug)]
 pub struct Doc<'a> {
-    /// The template it came from, as in the `# Source:` header.
-    pub source: &'a str,
-    /// `apiVersion`.
-    pub api_version: &'a str,
-    /// `kind`.
-    pub kind: &'a str,
-    /// `metadata.name`.
-    pub name: &'a str,
+    /// The parsed manifest: its source, apiVersion, kind, name and object (read through it).
+    manifest: &'a Manifest<'a>,
     /// `metadata.namespace`, or the release namespace it will be applied to when unset.
     pub namespace: Option<&'a str>,
-    /// The whole object; its strings borrow the rendered text.
-    pub json: Value<'a>,
     /// The pod template of a workload, found once for the many rules that read it.
     pod_template: Option<&'a Value<'a>>,
     /// Whether the object runs pods.
     workload: bool,
     /// Every init container and container of a workload, found once.
     containers: Vec<&'a Value<'a>>,
+}
+
+/// A document reads as its manifest: `doc.kind`, `doc.json`...
+impl<'a> std::ops::Deref for Doc<'a> {
+    type Target = Manifest<'a>;
+
+    fn deref(&self) -> &Manifest<'a> {
+        self.manifest
+    }
 }
 
 /// Kinds whose objects run pods, and where their pod template lives.
@@ -63,7 +65,7 @@ const WORKLOADS: [(&str, &[&str]); 6] = [
 impl<'a> Doc<'a> {
     /// The rules' view of a parsed manifest; `namespace` is the release namespace, where
     /// objects that state none are applied.
-    pub fn new(manifest: &crate::render::manifest::Manifest<'a>, namespace: &'a str) -> Doc<'a> {
+    pub fn new(manifest: &'a Manifest<'a>, namespace: &'a str) -> Doc<'a> {
         let workload = WORKLOADS.iter().find(|(k, _)| *k == manifest.kind);
         let pod_template = workload.and_then(|(_, path)| descend(&manifest.json, path));
         let spec = pod_template.and_then(|t| t.get("spec"));
@@ -73,12 +75,8 @@ impl<'a> Doc<'a> {
             .flatten()
             .collect();
         Doc {
-            source: manifest.source,
-            api_version: manifest.api_version,
-            kind: manifest.kind,
-            name: manifest.name,
+            manifest,
             namespace: Some(manifest.namespace.unwrap_or(namespace)),
-            json: manifest.json.clone(),
             pod_template,
             workload: workload.is_some(),
             containers,

@@ -630,34 +630,30 @@ fn production_secrets(ctx: &Context<'_>, out: &mut Findings) {
     if !ctx.production() {
         return;
     }
-    for key in ctx.provenance.keys() {
-        let leaf = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
-        let secret_like = [
-            "password",
-            "secret",
-            "token",
-            "apikey",
-            "privatekey",
-            "credentials",
-        ]
-        .iter()
-        .any(|s| leaf.ends_with(s))
-            && !leaf.starts_with("existing");
+    // Few values look like secrets: they are found in the values themselves, so that where
+    // values came from is read only when one does.
+    let mut keys = Vec::new();
+    text_leaves(ctx.values, &mut String::new(), &mut keys);
+    keys.retain(|key| secret_like(key));
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let is_text = matches!(ctx.value_at(&key), Some(Val::String(s)) if !s.is_empty());
+        if !is_text || !ctx.provenance.knows(&key) {
+            continue;
+        }
         let value = ctx
             .provenance
-            .origins(key)
+            .origins(&key)
             .last()
             .map(|o| o.value.as_str())
             .unwrap_or("");
-        let is_text = matches!(ctx.value_at(key), Some(Val::String(s)) if !s.is_empty());
-        if secret_like && is_text {
-            let described = ctx.provenance.traced(key).map(|d| d.redacted(value));
-            out.add(
-                None,
-                format!("`{key}` holds a secret value in production; use secrets.externalSecret or secrets.existingSecret"),
-                described.into_iter().collect(),
-            );
-        }
+        let described = ctx.provenance.traced(&key).map(|d| d.redacted(value));
+        out.add(
+            None,
+            format!("`{key}` holds a secret value in production; use secrets.externalSecret or secrets.existingSecret"),
+            described.into_iter().collect(),
+        );
     }
     for doc in ctx.docs.iter().filter(|d| d.kind == "Secret") {
         let has_data = ["data", "stringData"].iter().any(|k| {
@@ -669,6 +665,38 @@ fn production_secrets(ctx: &Context<'_>, out: &mut Findings) {
         if has_data && doc.str_at("/type") != Some("kubernetes.io/tls") {
             out.add(Some(doc), "a production render contains secret data; reference an existing or external secret instead".into(), Vec::new());
         }
+    }
+}
+
+/// Whether the dotted values key `key` names a secret (a password, a token...) rather than a
+/// reference to one.
+fn secret_like(key: &str) -> bool {
+    let leaf = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    let named = [
+        "password",
+        "secret",
+        "token",
+        "apikey",
+        "privatekey",
+        "credentials",
+    ];
+    named.iter().any(|s| leaf.ends_with(s)) && !leaf.starts_with("existing")
+}
+
+/// The dotted keys (through maps only) of the non-empty strings under `map`.
+fn text_leaves(map: &crate::values::Map, path: &mut String, out: &mut Vec<String>) {
+    for (key, value) in map {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        match value {
+            Val::String(s) if !s.is_empty() => out.push(path.clone()),
+            Val::Map(inner) => text_leaves(inner, path, out),
+            _ => {}
+        }
+        path.truncate(len);
     }
 }
 

@@ -8,12 +8,12 @@
 //! then missing, as it is to the API server. Nulls in unknown fields and list items are kept,
 //! and fail as they fail on the API server.
 
-use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-/// A definition of the schemas' `$defs` by name, for `$ref`s.
-pub(crate) type Definitions<'d> = &'d dyn Fn(&str) -> Option<Value>;
+/// A definition of the schemas' `$defs` by name, for `$ref`s (parsed once, shared).
+pub(crate) type Definitions<'d> = &'d dyn Fn(&str) -> Option<Arc<Value>>;
 
 /// Drops from `doc` the null fields that `schema` (the resource's structural schema)
 /// describes, below any depth; whether any was dropped.
@@ -27,8 +27,8 @@ pub(crate) fn prune_nulls_in(
     schema: &Value,
     definitions: Definitions<'_>,
 ) -> bool {
-    let schema = resolve(schema, definitions);
-    let schema = schema.as_ref();
+    let resolved = resolve(schema, definitions);
+    let schema = resolved.as_deref().unwrap_or(schema);
     match doc {
         Value::Object(members) => {
             let field = |name: &str| {
@@ -57,8 +57,8 @@ pub(crate) fn prune_nulls_in(
     }
 }
 
-/// The schema a `$ref` (or an `allOf` of one `$ref`) points to, else `schema` itself.
-fn resolve<'s>(schema: &'s Value, definitions: Definitions<'_>) -> Cow<'s, Value> {
+/// The schema a `$ref` (or an `allOf` of one `$ref`) points to, if it names a definition.
+fn resolve(schema: &Value, definitions: Definitions<'_>) -> Option<Arc<Value>> {
     let reference = schema.get("$ref").or_else(|| {
         let all = schema.get("allOf")?.as_array()?;
         (all.len() == 1).then(|| all[0].get("$ref"))?
@@ -67,10 +67,7 @@ fn resolve<'s>(schema: &'s Value, definitions: Definitions<'_>) -> Cow<'s, Value
         .and_then(Value::as_str)
         .and_then(|r| r.split_once("#/$defs/"))
         .map(|(_, name)| name);
-    match name.and_then(definitions) {
-        Some(definition) => Cow::Owned(definition),
-        None => Cow::Borrowed(schema),
-    }
+    name.and_then(definitions)
 }
 
 #[cfg(test)]
@@ -107,6 +104,7 @@ mod tests {
         let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
             "properties": {"ports": {"type": "array",
                 "items": {"allOf": [{"$ref": "defs.json#/$defs/NetworkPolicyPort"}]}}}}}});
+        let port = Arc::new(port);
         let definitions = |name: &str| (name == "NetworkPolicyPort").then(|| port.clone());
         let mut doc = json!({"spec": {"ports": [{"port": null}, {"port": 80, "bogus": null}]}});
         assert!(prune_nulls_in(&mut doc, &schema, &definitions));

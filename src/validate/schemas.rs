@@ -80,6 +80,8 @@ pub struct Schemas {
     bundle: &'static Bundle,
     /// The CRDs the chart ships with the binary and the user's, by lower-case key.
     extra: HashMap<String, Value>,
+    /// Definitions parsed for pruning nulls, each once.
+    parsed: std::sync::Mutex<HashMap<String, Option<std::sync::Arc<Value>>>>,
 }
 
 /// One Kubernetes version's schemas, split at build time (see build.rs): every kind's schema
@@ -145,6 +147,7 @@ impl Schemas {
             note,
             bundle,
             extra,
+            parsed: Default::default(),
         })
     }
 
@@ -358,6 +361,21 @@ fn key(doc: &Doc) -> String {
 }
 
 impl Schemas {
+    /// The definition `name`, parsed the first time it is asked for.
+    fn parsed_definition(&self, name: &str) -> Option<std::sync::Arc<Value>> {
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = parsed.get(name) {
+            return known.clone();
+        }
+        let definition = self
+            .bundle
+            .definition(name)
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(std::sync::Arc::new);
+        parsed.insert(name.to_string(), definition.clone());
+        definition
+    }
+
     /// The validation problems of a built-in kind's object, judged as the API server judges
     /// it: with nulls in known fields taken as no value (see [`super::pruning`]).
     fn builtin_outcome(
@@ -372,7 +390,7 @@ impl Schemas {
         let Ok(Some(schema)) = self.kind(key) else {
             return outcome(validator, json);
         };
-        let definitions = |name: &str| serde_json::from_str(self.bundle.definition(name)?).ok();
+        let definitions = |name: &str| self.parsed_definition(name);
         let mut pruned = json.to_json();
         if !super::pruning::prune_nulls_in(&mut pruned, &schema, &definitions) {
             return outcome(validator, json);

@@ -206,7 +206,7 @@ impl Program {
         }
         if let Some(options) = &node.enumeration {
             match value {
-                Value::String(s) if options.iter().any(|o| o == s) => {}
+                Value::String(s) if options.iter().any(|o| o == s.as_str()) => {}
                 _ => return false,
             }
         }

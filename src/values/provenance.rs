@@ -153,6 +153,11 @@ impl Provenance {
     /// The origins of `key` (dotted path), lowest precedence first. A subchart's copy of a
     /// global (`sub.global.x`) has the origins of the parent's `global.x` when no layer set the
     /// subchart's own, as Helm copies globals down.
+    /// Whether some layer set `key` itself.
+    pub fn knows(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
     pub fn origins(&self, key: &str) -> &[Origin] {
         if let Some(origins) = self.keys.get(key) {
             return origins;

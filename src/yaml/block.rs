@@ -167,7 +167,7 @@ impl<'a> Reader<'a> {
             self.items.push(item);
         }
         let items = self.arena.alloc_slice_fill_iter(self.items.drain(start..));
-        Some(Value::Array(items))
+        Some(Value::array(items))
     }
 
     /// The value after `key:` (or `- `) on a line at `indent`.
@@ -187,19 +187,19 @@ impl<'a> Reader<'a> {
             b'"' => {
                 let (text, after) = double_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(keep(text, self.arena))
+                Value::str(keep(text, self.arena))
             }
             b'\'' => {
                 let (text, after) = single_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(keep(text, self.arena))
+                Value::str(keep(text, self.arena))
             }
             b'[' | b'{' => {
                 let (value, after) = flow(rest, 0, self.arena)?;
                 end_of_line(after)?;
                 value
             }
-            _ => plain_value(strip_comment(rest)?)?,
+            _ => plain_value(strip_comment(rest)?, self.arena)?,
         };
         // A more indented line after a scalar would continue it: outside the subset.
         match self.peek() {
@@ -282,7 +282,7 @@ impl<'a> Reader<'a> {
             Chomp::Clip => text.push_str(&"\n".repeat(breaks.min(1))),
             Chomp::Keep => text.push_str(&"\n".repeat(breaks)),
         }
-        Some(Value::String(self.arena.alloc_str(&text)))
+        Some(Value::str(self.arena.alloc_str(&text)))
     }
 }
 
@@ -460,7 +460,13 @@ fn strip_comment(text: &str) -> Option<&str> {
 
 /// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]); `None`
 /// for what no manifest can carry (`.inf`), which the full reader reports.
-fn plain_value(text: &str) -> Option<Value<'_>> {
+fn plain_value<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
+    kube::value(text, plain_scalar(text)?, arena)
+}
+
+/// How Kubernetes clients type the plain scalar `text`; `None` for what this reader leaves to
+/// the full one.
+fn plain_scalar(text: &str) -> Option<kube::Scalar> {
     if text.is_empty() || !plain_start(text) {
         return None;
     }
@@ -471,7 +477,7 @@ fn plain_value(text: &str) -> Option<Value<'_>> {
     if integer_shaped(text) && !matches!(scalar, kube::Scalar::Int(_) | kube::Scalar::Uint(_)) {
         return None;
     }
-    kube::value(text, scalar)
+    Some(scalar)
 }
 
 /// Whether `text` is an integer's digits, signed or not: decimal, or `0x`, `0o` or `0b` and
@@ -487,10 +493,7 @@ fn integer_shaped(text: &str) -> bool {
 
 /// A plain scalar as a mapping key: only one Kubernetes clients read as the same string.
 fn plain_key(text: &str) -> Option<&str> {
-    match plain_value(text)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    }
+    (plain_scalar(text)? == kube::Scalar::Str).then_some(text)
 }
 
 /// A string read from the text: the slice itself, or its unescaped copy moved into `arena`.
@@ -579,7 +582,7 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
         if is_map {
             Map::from_stack(&mut members, 0, arena).map(Value::Object)
         } else {
-            Some(Value::Array(arena.alloc_slice_fill_iter(list)))
+            Some(Value::array(arena.alloc_slice_fill_iter(list)))
         }
     };
     let mut rest = text[1..].trim_start_matches(' ');
@@ -631,15 +634,15 @@ fn flow_item<'a>(
 ) -> Option<(Value<'a>, &'a str)> {
     match text.as_bytes().first()? {
         b'[' | b'{' => flow(text, depth + 1, arena),
-        b'"' => double_quoted(text).map(|(s, r)| (Value::String(keep(s, arena)), r)),
-        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(keep(s, arena)), r)),
+        b'"' => double_quoted(text).map(|(s, r)| (Value::str(keep(s, arena)), r)),
+        b'\'' => single_quoted(text).map(|(s, r)| (Value::str(keep(s, arena)), r)),
         _ => {
             let end = text.find([',', close]).unwrap_or(text.len());
             let item = text[..end].trim_end_matches(' ');
             if item.contains([':', '#', '[', ']', '{', '}']) {
                 return None;
             }
-            Some((plain_value(item)?, &text[end..]))
+            Some((plain_value(item, arena)?, &text[end..]))
         }
     }
 }

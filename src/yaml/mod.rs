@@ -8,6 +8,7 @@
 //!   events give the scalar styles).
 //! - [`kube`]: how Kubernetes clients type plain scalars (YAML 1.1, as go-yaml v2).
 //! - [`tree`]: JSON values whose strings borrow the text and whose collections live in arenas.
+//! - [`thin`]: the 12-byte borrowed strings and slices the tree is made of.
 //! - [`emit`]: `toyaml`'s writer and the quoting rules of printed scalars.
 //!
 //! Values files are YAML 1.2, as Helm reads them; rendered manifests are read the way
@@ -19,4 +20,5 @@ pub(crate) mod full;
 pub(crate) mod guard;
 pub(crate) mod kube;
 pub(crate) mod parse;
+pub mod thin;
 pub mod tree;
