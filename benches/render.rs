@@ -6,7 +6,8 @@
 //! once with validation (strict Kubernetes schemas and every rule), and with `helm template` on
 //! the equivalent Go-template chart (benches/fixtures/world-go); checks that both produce the
 //! same bytes, and prints medians, the ratio (Helm against validated aether-chart), peak memory
-//! and how many documents per second the validation adds up to. Run with `cargo bench` after
+//! (in MB of 10^6 bytes, and as a multiple of the output) and how many documents per second the
+//! validation adds up to. Run with `cargo bench` after
 //! `bash scripts/install-test-tools.sh` (or point AETHER_HELM at a Helm 4 binary). With
 //! AETHER_BASELINE naming another aether-chart binary (the previous main, say), its validated
 //! render is timed in the same run too.
@@ -39,7 +40,7 @@ fn main() {
     let jinja = root.join("benches/fixtures/world-jinja");
     let go = root.join("benches/fixtures/world-go");
     println!(
-        "{:>9} {:>10} {:>12} {:>12} {:>12} {:>7} {:>10} {:>10} {:>12}",
+        "{:>9} {:>10} {:>12} {:>12} {:>12} {:>7} {:>10} {:>10} {:>8} {:>12}",
         "documents",
         "output",
         "aether-chart",
@@ -48,6 +49,7 @@ fn main() {
         "ratio",
         "rss ours",
         "rss helm",
+        "rss/out",
         "validated/s"
     );
     if let Some(path) = &baseline {
@@ -70,10 +72,12 @@ fn main() {
         let documents = a.windows(4).filter(|w| w == b"\n---").count() + 1;
         let (mut plain, mut checked, mut helm_times, mut ours_rss, mut helm_rss) =
             (vec![], vec![], vec![], 0, 0);
-        let mut base_times = vec![];
+        let (mut base_times, mut base_rss) = (vec![], 0);
         for _ in 0..runs {
             if let Some(path) = &baseline {
-                base_times.push(run(path, &checked_args, Stdio::null()).wall);
+                let s = run(path, &checked_args, Stdio::null());
+                base_times.push(s.wall);
+                base_rss = base_rss.max(s.max_rss_kib);
             }
             plain.push(run(&ours, &plain_args, Stdio::null()).wall);
             let s = run(&ours, &checked_args, Stdio::null());
@@ -85,25 +89,30 @@ fn main() {
         }
         let (plain, checked, helm_median) = (median(plain), median(checked), median(helm_times));
         let validation = checked.saturating_sub(plain).as_secs_f64();
+        let rss_per_output = ours_rss as f64 * 1024.0 / a.len() as f64;
         println!(
-            "{:>9} {:>8.2}MB {:>10.1}ms {:>10.1}ms {:>10.1}ms {:>6.1}x {:>8.1}MB {:>8.1}MB {:>12.0}",
+            "{:>9} {:>8.2}MB {:>10.1}ms {:>10.1}ms {:>10.1}ms {:>6.1}x {:>8.1}MB {:>8.1}MB {:>7.2}x {:>12.0}",
             documents,
             a.len() as f64 / 1e6,
             plain.as_secs_f64() * 1e3,
             checked.as_secs_f64() * 1e3,
             helm_median.as_secs_f64() * 1e3,
             helm_median.as_secs_f64() / checked.as_secs_f64(),
-            ours_rss as f64 / 1024.0,
-            helm_rss as f64 / 1024.0,
+            // Megabytes of 10^6 bytes, as the output's size is given.
+            ours_rss as f64 * 1024.0 / 1e6,
+            helm_rss as f64 * 1024.0 / 1e6,
+            rss_per_output,
             documents as f64 / validation.max(1e-9),
         );
         if !base_times.is_empty() {
             let base = median(base_times);
             println!(
-                "{:>9} baseline validated {:>8.1}ms ({:.2}x this build's)",
+                "{:>9} baseline validated {:>8.1}ms ({:.2}x this build's), rss {:.1}MB ({:.2}x the output)",
                 documents,
                 base.as_secs_f64() * 1e3,
-                base.as_secs_f64() / checked.as_secs_f64()
+                base.as_secs_f64() / checked.as_secs_f64(),
+                base_rss as f64 * 1024.0 / 1e6,
+                base_rss as f64 * 1024.0 / a.len() as f64,
             );
         }
     }
