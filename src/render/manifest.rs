@@ -65,7 +65,7 @@ const INSTALL_ORDER: &[&str] = &[
 const HOOK_ANNOTATION: &str = "helm.sh/hook";
 
 /// One Kubernetes document of the render, parsed once: its text, its head and its tree.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Manifest<'a> {
     /// Helm's source name, e.g. `aether/templates/api.yaml`.
     pub source: &'a str,
@@ -609,10 +609,11 @@ fn sort(manifests: &mut [Manifest<'_>]) {
     // The files of `crds/` folders come first, as Helm prints them: a chart's own before its
     // subcharts', depth first (`\0` sorts a chart's `crds/` before its `charts/`); a file
     // keeps its documents in the file's order.
+    let crd_order = |source: &str| source.replace("/crds/", "/\0crds/");
     let mut crd_files: Vec<String> = manifests
         .iter()
         .filter(|m| crate::chart::crds::is_crd_source(m.source))
-        .map(|m| m.source.replace("/crds/", "/\0crds/"))
+        .map(|m| crd_order(m.source))
         .collect();
     crd_files.sort_unstable();
     crd_files.dedup();
@@ -631,10 +632,9 @@ fn sort(manifests: &mut [Manifest<'_>]) {
     // One number per manifest: the crds/ files, then hooks after the rest, then the kind's
     // rank; the stable sort keeps source order (already by path) and each file's order.
     manifests.sort_by_cached_key(|m| match crate::chart::crds::is_crd_source(m.source) {
-        true => {
-            let shown = m.source.replace("/crds/", "/\0crds/");
-            crd_files.binary_search(&shown).unwrap_or_default() as u64
-        }
+        true => crd_files
+            .binary_search(&crd_order(m.source))
+            .unwrap_or_default() as u64,
         false => (1 << 40) + (u64::from(m.hook) << 32) + rank(m.kind) as u64,
     });
 }

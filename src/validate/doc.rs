@@ -21,10 +21,16 @@ impl At for serde_json::Value {
 
 impl At for Value<'_> {
     fn at(&self, path: &[&str]) -> Option<&Self> {
-        path.iter().try_fold(self, |node, key| match node {
-            Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-            _ => node.get(key),
-        })
+        path.iter().try_fold(self, |node, key| child(node, key))
+    }
+}
+
+/// The member `key` of an object, or the item at index `key` of a list, borrowed for as long
+/// as the tree's arena.
+fn child<'a>(node: &Value<'a>, key: &str) -> Option<&'a Value<'a>> {
+    match node {
+        Value::Array(items) => items.as_slice().get(key.parse::<usize>().ok()?),
+        _ => node.get(key),
     }
 }
 
@@ -67,7 +73,7 @@ impl<'a> Doc<'a> {
     /// objects that state none are applied.
     pub fn new(manifest: &'a Manifest<'a>, namespace: &'a str) -> Doc<'a> {
         let workload = WORKLOADS.iter().find(|(k, _)| *k == manifest.kind);
-        let pod_template = workload.and_then(|(_, path)| descend(&manifest.json, path));
+        let pod_template = workload.and_then(|(_, path)| manifest.json.at(path));
         let spec = pod_template.and_then(|t| t.get("spec"));
         let containers = ["initContainers", "containers"]
             .into_iter()
@@ -102,10 +108,7 @@ impl<'a> Doc<'a> {
     fn at_path(&self, path: &str) -> Option<&Value<'a>> {
         path.split('/')
             .filter(|k| !k.is_empty())
-            .try_fold(&self.json, |node, key| match node {
-                Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-                _ => node.get(key),
-            })
+            .try_fold(&self.json, |node, key| child(node, key))
     }
 
     /// A label of the object.
@@ -167,17 +170,6 @@ impl<'a> Doc<'a> {
     pub fn is_workload(&self) -> bool {
         self.workload
     }
-}
-
-/// The node at `path` below `value`, borrowed for as long as the tree's arena (a top-level
-/// object is held by value, its members are not).
-fn descend<'a>(value: &Value<'a>, path: &[&str]) -> Option<&'a Value<'a>> {
-    let (first, rest) = path.split_first()?;
-    rest.iter()
-        .try_fold(value.get(first)?, |node, key| match node {
-            Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-            _ => node.get(key),
-        })
 }
 
 /// Whether `labels` carry every entry of `selector` (an empty selector matches nothing here).
