@@ -293,11 +293,12 @@ pub fn parse_all<'a>(
     assemble(parsed, release_namespace, trace)
 }
 
-/// One file's documents, parsed: each a manifest, or why it is none.
+/// One file's documents, parsed: the manifests, and why the others are none.
 pub struct ParsedFile<'a> {
     /// The file's template, by which files are ordered.
     source: &'a str,
-    documents: Vec<std::result::Result<Manifest<'a>, Problem>>,
+    manifests: Vec<Manifest<'a>>,
+    problems: Vec<Problem>,
 }
 
 /// Parses the documents of one rendered file (its spans), in batches that share an arena and
@@ -313,16 +314,20 @@ pub fn parse_file<'a>(file: &'a (Rendered, Vec<Span>), arenas: &'a Arenas) -> Pa
             range: span.range.clone(),
         })
         .collect();
-    let documents = documents
+    let (manifests, problems) = documents
         .par_chunks(DOCS_PER_ARENA)
         .flat_map_iter(|chunk| {
             let arena = arenas.arena();
             chunk.iter().map(move |doc| parse_document(doc, arena))
         })
-        .collect();
+        .partition_map(|parsed| match parsed {
+            Ok(manifest) => rayon::iter::Either::Left(manifest),
+            Err(problem) => rayon::iter::Either::Right(problem),
+        });
     ParsedFile {
         source: &rendered.source,
-        documents,
+        manifests,
+        problems,
     }
 }
 
@@ -330,7 +335,7 @@ pub fn parse_file<'a>(file: &'a (Rendered, Vec<Span>), arenas: &'a Arenas) -> Pa
 pub fn kinds(files: &[ParsedFile<'_>]) -> Vec<String> {
     let mut out: Vec<String> = files
         .iter()
-        .flat_map(|f| f.documents.iter().flatten())
+        .flat_map(|f| &f.manifests)
         .map(|m| format!("{}/{}", m.api_version, m.kind).to_lowercase())
         .collect();
     out.sort_unstable();
@@ -347,21 +352,18 @@ pub fn assemble<'a>(
     trace: Tracer<'_>,
 ) -> Parsed<'a> {
     files.sort_by(|a, b| a.source.cmp(b.source));
-    // Each file's list is freed as soon as its documents have moved, while the list of all
-    // grows: the two are never both whole.
-    let mut manifests = Vec::new();
+    // One list of exactly the right size; each file's list is freed once its manifests moved.
+    let total = files.iter().map(|f| f.manifests.len()).sum::<usize>();
+    let mut manifests = Vec::with_capacity(total);
     let mut problems = Vec::new();
-    for result in files.into_iter().flat_map(|f| f.documents) {
-        match result {
-            Ok(manifest) => manifests.push(manifest),
-            Err(problem) => {
-                let from = problem.forbidden.and_then(trace);
-                problems.push(match from {
-                    Some(from) => format!("{}; it comes from {from}", problem.message),
-                    None => problem.message,
-                })
+    for mut file in files {
+        manifests.append(&mut file.manifests);
+        problems.extend(file.problems.into_iter().map(|problem| {
+            match problem.forbidden.and_then(trace) {
+                Some(from) => format!("{}; it comes from {from}", problem.message),
+                None => problem.message,
             }
-        }
+        }));
     }
     let duplicates = duplicates(&manifests, release_namespace);
     sort(&mut manifests);

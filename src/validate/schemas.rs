@@ -268,20 +268,36 @@ impl Schemas {
     /// lacks; the outcomes are in the documents' order. The quick program says which
     /// documents are valid; jsonschema checks the others and words their problems.
     pub fn check(&self, docs: &[Doc], mut compiled: Compiled) -> Result<Vec<Outcome>> {
-        let keys: Vec<String> = docs.iter().map(key).collect();
-        let mut missing = keys.clone();
+        // Each document's kind (`key`) as a place in `kinds`, which holds each one once.
+        let mut kinds: Vec<String> = Vec::new();
+        let mut places: HashMap<(&str, &str), usize> = HashMap::new();
+        let keys: Vec<&str> = {
+            let at: Vec<usize> = docs
+                .iter()
+                .map(|doc| {
+                    *places
+                        .entry((doc.api_version, doc.kind))
+                        .or_insert_with(|| {
+                            kinds.push(key(doc));
+                            kinds.len() - 1
+                        })
+                })
+                .collect();
+            at.into_iter().map(|i| kinds[i].as_str()).collect()
+        };
+        let mut missing: Vec<String> = kinds.clone();
         missing.sort_unstable();
         missing.dedup();
         self.extend(&mut compiled, &missing)?;
         let quick: Vec<Option<Outcome>> = docs
             .par_iter()
             .zip(&keys)
-            .map(|(doc, key)| match compiled.roots.get(key.as_str()) {
+            .map(|(doc, &key)| match compiled.roots.get(key) {
                 Some(Some(root)) if compiled.program.valid(*root, &doc.json) => {
                     Some(Outcome::Valid)
                 }
                 Some(Some(_)) => None,
-                _ if compiled.validators.contains_key(key.as_str()) => None,
+                _ if compiled.validators.contains_key(key) => None,
                 _ => Some(Outcome::Unchecked),
             })
             .collect();
@@ -289,8 +305,8 @@ impl Schemas {
         let mut doubted: Vec<String> = quick
             .iter()
             .zip(&keys)
-            .filter(|(q, key)| q.is_none() && !compiled.validators.contains_key(key.as_str()))
-            .map(|(_, key)| key.clone())
+            .filter(|(q, key)| q.is_none() && !compiled.validators.contains_key(**key))
+            .map(|(_, key)| key.to_string())
             .collect();
         doubted.sort_unstable();
         doubted.dedup();
@@ -305,10 +321,10 @@ impl Schemas {
             .into_par_iter()
             .zip(docs)
             .zip(&keys)
-            .map(|((quick, doc), key)| match quick {
+            .map(|((quick, doc), &key)| match quick {
                 Some(outcome) => outcome,
-                None => match compiled.validators.get(key.as_str()) {
-                    Some(v) => match self.extra.get(key.as_str()) {
+                None => match compiled.validators.get(key) {
+                    Some(v) => match self.extra.get(key) {
                         Some(schema) => custom_outcome(v, schema, &doc.json),
                         None => self.builtin_outcome(v, key, &doc.json),
                     },

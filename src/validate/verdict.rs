@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
+use crate::yaml::keys::Key;
 use crate::yaml::tree::Value;
 
 /// How many `$ref`s may be followed at one place of a document before the program gives up
@@ -26,9 +27,10 @@ struct Node {
     /// The allowed JSON types, a set of [`TYPE_NULL`] and the like; `None` allows all.
     types: Option<u8>,
     enumeration: Option<Vec<String>>,
-    required: Vec<String>,
-    /// Sorted by [`by_length`].
-    properties: Vec<(String, usize)>,
+    /// Keys by number (see [`crate::yaml::keys`]): a member is found without reading text.
+    required: Vec<Key>,
+    /// Sorted by key number.
+    properties: Vec<(Key, usize)>,
     additional: Additional,
     items: Option<usize>,
     one_of: Vec<usize>,
@@ -47,13 +49,6 @@ impl Node {
             && self.one_of.is_empty();
         if bare { self.reference } else { None }
     }
-}
-
-/// Names ordered by length, then bytes: most comparisons end at the length.
-fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len()
-        .cmp(&b.len())
-        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 #[derive(Default, Clone, Copy)]
@@ -120,13 +115,15 @@ impl Program {
             match keyword.as_str() {
                 "type" => node.types = Some(types(value)?),
                 "enum" => node.enumeration = Some(strings(value)?),
-                "required" => node.required = strings(value)?,
+                "required" => {
+                    node.required = strings(value)?.iter().map(|n| Key::new(n)).collect();
+                }
                 "properties" => {
                     let mut properties = Vec::new();
                     for (name, sub) in value.as_object()? {
-                        properties.push((name.clone(), self.node(sub, definition)?));
+                        properties.push((Key::new(name), self.node(sub, definition)?));
                     }
-                    properties.sort_by(|a, b| by_length(&a.0, &b.0));
+                    properties.sort_unstable_by_key(|(key, _)| *key);
                     node.properties = properties;
                 }
                 "additionalProperties" => {
@@ -239,16 +236,16 @@ impl Program {
 
     /// `required`, `properties` and `additionalProperties` on a mapping.
     fn check_object(&self, node: &Node, map: &crate::yaml::tree::Map<'_>) -> bool {
-        if !node.required.iter().all(|name| map.contains_key(name)) {
+        if !node.required.iter().all(|&key| map.get_key(key).is_some()) {
             return false;
         }
         if node.properties.is_empty() && matches!(node.additional, Additional::Any) {
             return true;
         }
-        map.iter().all(|(name, member)| {
+        map.entries().all(|(key, member)| {
             let own = node
                 .properties
-                .binary_search_by(|(p, _)| by_length(p, name))
+                .binary_search_by_key(&key, |(p, _)| *p)
                 .ok()
                 .map(|i| node.properties[i].1);
             match (own, node.additional) {

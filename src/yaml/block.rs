@@ -199,7 +199,7 @@ impl<'a> Reader<'a> {
                 end_of_line(after)?;
                 value
             }
-            _ => plain_value(strip_comment(rest)?, self.arena)?,
+            _ => plain_value(strip_comment(rest)?)?,
         };
         // A more indented line after a scalar would continue it: outside the subset.
         match self.peek() {
@@ -460,8 +460,8 @@ fn strip_comment(text: &str) -> Option<&str> {
 
 /// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]); `None`
 /// for what no manifest can carry (`.inf`), which the full reader reports.
-fn plain_value<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
-    kube::value(text, plain_scalar(text)?, arena)
+fn plain_value(text: &str) -> Option<Value<'_>> {
+    kube::value(text, plain_scalar(text)?)
 }
 
 /// How Kubernetes clients type the plain scalar `text`; `None` for what this reader leaves to
@@ -642,7 +642,7 @@ fn flow_item<'a>(
             if item.contains([':', '#', '[', ']', '{', '}']) {
                 return None;
             }
-            Some((plain_value(item, arena)?, &text[end..]))
+            Some((plain_value(item)?, &text[end..]))
         }
     }
 }

@@ -21,7 +21,6 @@
 //!
 //! Values files are not read this way: they are YAML 1.2, as Helm 4 reads them.
 
-use bumpalo::Bump;
 use serde_json::Number;
 
 use super::tree::Value;
@@ -58,13 +57,13 @@ pub(crate) fn resolve(text: &str) -> Scalar {
 
 /// The plain scalar `text`, typed as `scalar` (by [`resolve`]), as a tree value; `None` for
 /// infinity and NaN, which no manifest can carry.
-pub(crate) fn value<'a>(text: &'a str, scalar: Scalar, arena: &'a Bump) -> Option<Value<'a>> {
+pub(crate) fn value(text: &str, scalar: Scalar) -> Option<Value<'_>> {
     Some(match scalar {
         Scalar::Null => Value::Null,
         Scalar::Bool(b) => Value::Bool(b),
-        Scalar::Int(i) => Value::number(i.into(), arena),
-        Scalar::Uint(u) => Value::number(u.into(), arena),
-        Scalar::Float(f) => Value::number(json_number(f)?, arena),
+        Scalar::Int(i) => Value::number(i.into()),
+        Scalar::Uint(u) => Value::number(u.into()),
+        Scalar::Float(f) => Value::number(json_number(f)?),
         Scalar::Str => Value::str(text),
     })
 }
@@ -370,8 +369,7 @@ mod tests {
 
     #[test]
     fn values_are_what_the_api_server_receives() {
-        let arena = Bump::new();
-        let json = |t| value(t, resolve(t), &arena).map(|v| v.to_json());
+        let json = |t| value(t, resolve(t)).map(|v| v.to_json());
         assert_eq!(json("0755"), Some(serde_json::json!(493)));
         assert_eq!(json("1.0"), Some(serde_json::json!(1)));
         assert_eq!(json("08"), Some(serde_json::json!(8)));

@@ -9,6 +9,7 @@
 //! - [`kube`]: how Kubernetes clients type plain scalars (YAML 1.1, as go-yaml v2).
 //! - [`tree`]: JSON values whose strings borrow the text and whose collections live in arenas.
 //! - [`thin`]: the 12-byte borrowed strings and slices the tree is made of.
+//! - [`keys`]: object keys, numbered once per run, as the tree's members name them.
 //! - [`emit`]: `toyaml`'s writer and the quoting rules of printed scalars.
 //!
 //! Values files are YAML 1.2, as Helm reads them; rendered manifests are read the way
@@ -18,6 +19,7 @@ pub(crate) mod block;
 pub mod emit;
 pub(crate) mod full;
 pub(crate) mod guard;
+pub(crate) mod keys;
 pub(crate) mod kube;
 pub(crate) mod parse;
 pub mod thin;

@@ -5,8 +5,8 @@
 //! them: every key and string is its own allocation and every map a B-tree node sized for eleven
 //! entries. Here scalars point into the manifest they were read from, a collection is one slice
 //! of a bump arena (see [`bumpalo`]), and nothing needs dropping. Held this way, 18,000 rendered
-//! documents take about 1.1 times their text: a value is 16 bytes and an object member 28 (see
-//! [`super::thin`]). The schema check runs on this form directly (it implements the jsonschema
+//! documents take about 0.8 times their text: a value is 16 bytes (see [`super::thin`]) and an
+//! object member 20, its key numbered once per run (see [`super::keys`]). The schema check runs on this form directly (it implements the jsonschema
 //! crate's representation traits), and the rules read it through the accessors
 //! `serde_json::Value` has.
 
@@ -18,11 +18,12 @@ use jsonschema::JsonType;
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object};
 use serde_json::Number;
 
+use super::keys::Key;
 pub use super::thin::Str;
 use super::thin::Thin;
 
 /// One JSON value, in 16 bytes: strings and collections are [`Thin`] borrows, and numbers
-/// (rarer) live in the arena.
+/// (rarer) are kept once per run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Value<'a> {
     #[default]
@@ -34,7 +35,7 @@ pub enum Value<'a> {
     Object(Map<'a>),
 }
 
-const _: () = assert!(size_of::<Value<'_>>() == 16 && size_of::<Member<'_>>() == 28);
+const _: () = assert!(size_of::<Value<'_>>() == 16 && size_of::<Member<'_>>() == 20);
 
 /// A number kept in an arena.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,10 +85,10 @@ impl<'a> std::ops::Deref for Items<'a> {
     }
 }
 
-/// A member of a JSON object.
+/// A member of a JSON object: its key by number (see [`super::keys`]) and its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Member<'a> {
-    key: Str<'a>,
+    key: Key,
     value: Value<'a>,
 }
 
@@ -109,10 +110,10 @@ impl<'a> Value<'a> {
         Value::Array(Items(Thin::new(items)))
     }
 
-    /// The number `n`, kept in `arena`.
+    /// The number `n`, kept once per run (see [`super::keys::number`]).
     #[inline]
-    pub fn number(n: Number, arena: &'a Bump) -> Value<'a> {
-        Value::Number(Num(Thin::new(std::slice::from_ref(arena.alloc(n)))))
+    pub fn number(n: Number) -> Value<'a> {
+        Value::Number(Num(Thin::new(std::slice::from_ref(super::keys::number(n)))))
     }
 }
 
@@ -130,7 +131,7 @@ impl<'a> Map<'a> {
             return None;
         }
         let members = stack.drain(start..).map(|(key, value)| Member {
-            key: Str::new(key),
+            key: Key::new(key),
             value,
         });
         Some(Map(Thin::new(arena.alloc_slice_fill_iter(members))))
@@ -156,18 +157,41 @@ impl<'a> Map<'a> {
     #[inline]
     pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         let members = self.members();
-        // Most objects in a manifest have a handful of members: comparing each (lengths first)
-        // beats ordering them.
-        if members.len() <= 12 {
+        // Most objects in a manifest have a handful of members: comparing each (lengths
+        // first) beats ordering them, and past a few, numbering the key first (mostly a hit
+        // in the thread's recent keys) and comparing numbers beats reading each member's text.
+        if members.len() <= 4 {
             return members
                 .iter()
                 .find(|m| same_key(m.key.as_str(), key))
                 .map(|m| &m.value);
         }
+        if members.len() <= 32 {
+            let key = Key::new(key);
+            return members.iter().find(|m| m.key == key).map(|m| &m.value);
+        }
         members
             .binary_search_by(|m| key_order(m.key.as_str(), key))
             .ok()
             .map(|i| &members[i].value)
+    }
+
+    /// The value of the key numbered `key` (a schema's property, numbered once).
+    #[inline]
+    pub fn get_key(&self, key: Key) -> Option<&'a Value<'a>> {
+        let members = self.members();
+        if members.len() <= 32 {
+            return members.iter().find(|m| m.key == key).map(|m| &m.value);
+        }
+        members
+            .binary_search_by(|m| key_order(m.key.as_str(), key.as_str()))
+            .ok()
+            .map(|i| &members[i].value)
+    }
+
+    /// The members in key order, each key by number.
+    pub fn entries(&self) -> impl Iterator<Item = (Key, &'a Value<'a>)> {
+        self.members().iter().map(|m| (m.key, &m.value))
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -239,7 +263,7 @@ impl<'a> Value<'a> {
         match json {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::number(n.clone(), arena),
+            serde_json::Value::Number(n) => Value::number(n.clone()),
             serde_json::Value::String(s) => Value::str(arena.alloc_str(s)),
             serde_json::Value::Array(items) => Value::array(
                 arena.alloc_slice_fill_iter(items.iter().map(|v| Value::from_json(v, arena))),
@@ -247,7 +271,7 @@ impl<'a> Value<'a> {
             // A serde_json map has each key once and in order already.
             serde_json::Value::Object(map) => {
                 let members = map.iter().map(|(k, v)| Member {
-                    key: Str::new(arena.alloc_str(k)),
+                    key: Key::new(k),
                     value: Value::from_json(v, arena),
                 });
                 Value::Object(Map(Thin::new(arena.alloc_slice_fill_iter(members))))
