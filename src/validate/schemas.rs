@@ -271,20 +271,18 @@ impl Schemas {
         // Each document's kind (`key`) as a place in `kinds`, which holds each one once.
         let mut kinds: Vec<String> = Vec::new();
         let mut places: HashMap<(&str, &str), usize> = HashMap::new();
-        let keys: Vec<&str> = {
-            let at: Vec<usize> = docs
-                .iter()
-                .map(|doc| {
-                    *places
-                        .entry((doc.api_version, doc.kind))
-                        .or_insert_with(|| {
-                            kinds.push(key(doc));
-                            kinds.len() - 1
-                        })
-                })
-                .collect();
-            at.into_iter().map(|i| kinds[i].as_str()).collect()
-        };
+        let at: Vec<usize> = docs
+            .iter()
+            .map(|doc| {
+                *places
+                    .entry((doc.api_version, doc.kind))
+                    .or_insert_with(|| {
+                        kinds.push(key(doc));
+                        kinds.len() - 1
+                    })
+            })
+            .collect();
+        let keys: Vec<&str> = at.into_iter().map(|i| kinds[i].as_str()).collect();
         let mut missing: Vec<String> = kinds.clone();
         missing.sort_unstable();
         missing.dedup();

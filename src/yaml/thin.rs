@@ -4,9 +4,9 @@
 //! The parsed manifests are mostly mapping members, and a member is a key and a value. With
 //! `&str` keys and values of 24 bytes a member took 40 bytes, twice the text it was read from;
 //! with these and numbered keys (see [`super::keys`]) it takes 20 and a value 16 (see
-//! [`super::tree`]). Nothing here is longer than
-//! `u32::MAX`: rendered files and manifest inputs are capped at 512 MiB. Should a longer one come,
-//! it is cut short (at a character boundary), never read past.
+//! [`super::tree`]). Nothing here is longer than `u32::MAX`: rendered files and manifest inputs
+//! are capped at 512 MiB. Should a longer one come, it is cut short (at a character boundary),
+//! never read past.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};

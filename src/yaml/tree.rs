@@ -6,9 +6,9 @@
 //! entries. Here scalars point into the manifest they were read from, a collection is one slice
 //! of a bump arena (see [`bumpalo`]), and nothing needs dropping. Held this way, 18,000 rendered
 //! documents take about 0.8 times their text: a value is 16 bytes (see [`super::thin`]) and an
-//! object member 20, its key numbered once per run (see [`super::keys`]). The schema check runs on this form directly (it implements the jsonschema
-//! crate's representation traits), and the rules read it through the accessors
-//! `serde_json::Value` has.
+//! object member 20, its key numbered once per run (see [`super::keys`]). The schema check runs
+//! on this form directly (it implements the jsonschema crate's representation traits), and the
+//! rules read it through the accessors `serde_json::Value` has.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -37,7 +37,7 @@ pub enum Value<'a> {
 
 const _: () = assert!(size_of::<Value<'_>>() == 16 && size_of::<Member<'_>>() == 20);
 
-/// A number kept in an arena.
+/// A number, kept once per run (see [`super::keys::number`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Num<'a>(Thin<'a, Number>);
 
@@ -160,31 +160,31 @@ impl<'a> Map<'a> {
         // Most objects in a manifest have a handful of members: comparing each (lengths
         // first) beats ordering them, and past a few, numbering the key first (mostly a hit
         // in the thread's recent keys) and comparing numbers beats reading each member's text.
-        if members.len() <= 4 {
-            return members
+        match members.len() {
+            0..=4 => members
                 .iter()
                 .find(|m| same_key(m.key.as_str(), key))
-                .map(|m| &m.value);
+                .map(|m| &m.value),
+            5..=SCANNED => self.get_key(Key::new(key)),
+            _ => self.search(key),
         }
-        if members.len() <= 32 {
-            let key = Key::new(key);
-            return members.iter().find(|m| m.key == key).map(|m| &m.value);
-        }
-        members
-            .binary_search_by(|m| key_order(m.key.as_str(), key))
-            .ok()
-            .map(|i| &members[i].value)
     }
 
     /// The value of the key numbered `key` (a schema's property, numbered once).
     #[inline]
     pub fn get_key(&self, key: Key) -> Option<&'a Value<'a>> {
         let members = self.members();
-        if members.len() <= 32 {
+        if members.len() <= SCANNED {
             return members.iter().find(|m| m.key == key).map(|m| &m.value);
         }
+        self.search(key.as_str())
+    }
+
+    /// The value of `key`, by binary search over the members' texts (for large objects).
+    fn search(&self, key: &str) -> Option<&'a Value<'a>> {
+        let members = self.members();
         members
-            .binary_search_by(|m| key_order(m.key.as_str(), key.as_str()))
+            .binary_search_by(|m| key_order(m.key.as_str(), key))
             .ok()
             .map(|i| &members[i].value)
     }
@@ -219,6 +219,9 @@ impl<'a> Map<'a> {
         self.members().iter().map(|m| &m.value)
     }
 }
+
+/// Up to how many members an object is scanned in order rather than searched.
+const SCANNED: usize = 32;
 
 /// Whether two keys are the same; most keys of one object differ in length or first byte,
 /// which is told without a call to `memcmp`.
