@@ -3,6 +3,7 @@
 //! print what the [`Release`] holds.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use crate::chart::{self, Chart, Limits, dependencies};
 use crate::error::{Error, Result};
@@ -85,8 +86,18 @@ pub fn load_chart(
 
 /// Layers the values over an already loaded chart (see [`prepare_unchecked`]).
 pub fn prepare_chart(
-    mut chart: chart::Chart,
+    chart: chart::Chart,
     options: &ValuesOptions,
+    kube: &semver::Version,
+) -> Result<Prepared> {
+    prepare_layered(chart, || options.merge_keeping_files(), kube)
+}
+
+/// [`prepare_chart`] with the user's layers read by `layers` (once the chart passed its own
+/// checks, so that those are reported first).
+fn prepare_layered(
+    mut chart: chart::Chart,
+    layers: impl FnOnce() -> Result<(Map, Vec<(String, String)>)>,
     kube: &semver::Version,
 ) -> Result<Prepared> {
     if chart.metadata.is_library() {
@@ -105,7 +116,7 @@ pub fn prepare_chart(
         }
     }
     dependencies::check_present(&chart)?;
-    let (user, values_files) = options.merge_keeping_files()?;
+    let (user, values_files) = layers()?;
     let mut warnings = Warnings::new();
     dependencies::process(&mut chart, &user, &mut warnings)?;
     let mut values = user;
@@ -158,12 +169,13 @@ fn check_schemas(
         let found = schema::check(schema, values, &chart.origin)?;
         out.extend(found.into_iter().map(|v| (prefix.to_string(), v)));
     }
+    let none = Map::new();
     for sub in &chart.dependencies {
         let scoped = match values.get(sub.name()) {
-            Some(Value::Map(map)) => map.clone(),
-            _ => Map::new(),
+            Some(Value::Map(map)) => map,
+            _ => &none,
         };
-        check_schemas(sub, &scoped, &format!("{prefix}{}.", sub.name()), out)?;
+        check_schemas(sub, scoped, &format!("{prefix}{}.", sub.name()), out)?;
     }
     Ok(())
 }
@@ -310,14 +322,70 @@ pub struct Release<'a> {
     /// What was asked.
     pub settings: Settings,
     /// Schema work started alongside rendering and parsing, taken by [`Release::validate`].
-    schemas: std::sync::Mutex<SchemaWork>,
+    schemas: SchemaWork,
 }
 
-/// How far the schema work of a validated render has come.
-enum SchemaWork {
-    None,
-    Loaded(Result<validate::Loaded>),
-    Compiled(Result<validate::Prepared>),
+/// The schema work of a validated render: the schemas load while the first templates render,
+/// and each kind is compiled as soon as a parsed file names it, by the core that parsed it.
+/// When the other core is compiling, the kind waits for it (or, failing that, for the check
+/// of the documents, which compiles what is missing).
+#[derive(Default)]
+struct SchemaWork {
+    /// The loaded schemas with the kinds compiled so far; `None` until they are loaded, and
+    /// for a render that is not validated.
+    prepared: Mutex<Option<Result<validate::Prepared>>>,
+    /// The kinds the parsed files name (lower-case `apiversion/kind`), and those of them not
+    /// compiled yet.
+    kinds: Mutex<(std::collections::HashSet<String>, Vec<String>)>,
+}
+
+impl SchemaWork {
+    /// Notes the kinds `file` names and compiles the new ones.
+    fn offer(&self, file: &manifest::ParsedFile<'_>) {
+        let mut new = false;
+        {
+            let mut kinds = lock(&self.kinds);
+            let (named, waiting) = &mut *kinds;
+            for key in file.kinds() {
+                if !named.contains(&key) {
+                    named.insert(key.clone());
+                    waiting.push(key);
+                    new = true;
+                }
+            }
+        }
+        if new {
+            self.compile_waiting();
+        }
+    }
+
+    /// Compiles the kinds waiting, unless the schemas are not loaded yet or the other core is
+    /// compiling. Kinds still waiting at the end are compiled when the documents are checked.
+    fn compile_waiting(&self) {
+        let Ok(mut prepared) = self.prepared.try_lock() else {
+            return;
+        };
+        let Some(Ok(schemas)) = prepared.as_mut() else {
+            return;
+        };
+        let failed = loop {
+            let keys = std::mem::take(&mut lock(&self.kinds).1);
+            if keys.is_empty() {
+                break None;
+            }
+            if let Err(e) = schemas.extend(&keys) {
+                break Some(e);
+            }
+        };
+        if let Some(e) = failed {
+            *prepared = Some(Err(e));
+        }
+    }
+}
+
+/// The mutex's contents, also after a panic elsewhere (none of ours is left half-changed).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Loads, layers and renders (coalescing warnings go to stderr), parsing each file's documents
@@ -325,11 +393,12 @@ enum SchemaWork {
 /// values are checked against the charts' values.schema.json files meanwhile (an error there
 /// wins), and for a validated render the Kubernetes schemas load too.
 pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'_>> {
-    let prepared = prepare_chart(
-        load_chart(&settings.chart, settings.archive.as_ref(), settings.limits)?,
-        &settings.values,
-        &settings.kube_version,
-    )?;
+    // The user's values files are read while the chart loads.
+    let (chart, layers) = rayon::join(
+        || load_chart(&settings.chart, settings.archive.as_ref(), settings.limits),
+        || settings.values.merge_keeping_files(),
+    );
+    let prepared = prepare_layered(chart?, || layers, &settings.kube_version)?;
     let release_name = settings
         .release_name
         .clone()
@@ -345,13 +414,18 @@ pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'
             extra_api_versions: settings.api_versions.clone(),
         },
     };
+    let schemas = SchemaWork::default();
     let render = || {
         // The render is the longer: it starts at once, the values check where a core is free.
         let (files, checked) = rayon::join(
             || {
                 render::render(&prepared.chart, &prepared.values, &options, |rendered| {
                     let spans = manifest::split_file(&rendered);
-                    manifest::parse_file(arenas.keep((rendered, spans)), arenas)
+                    let parsed = manifest::parse_file(arenas.keep((rendered, spans)), arenas);
+                    if settings.validate {
+                        schemas.offer(&parsed);
+                    }
+                    parsed
                 })
             },
             || check_values(&prepared, &settings.values),
@@ -370,20 +444,22 @@ pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'
         with_crds.extend(files);
         Ok(with_crds)
     };
-    let (files, schemas) = if settings.validate {
-        let (files, loaded) = rayon::join(render, || {
-            validate::load(&settings.kube_version, settings.schema_dir.as_deref())
-                .map(|loaded| loaded.with_crds_of(&prepared.chart))
+    let files = if settings.validate {
+        let (files, ()) = rayon::join(render, || {
+            let loaded = validate::load(&settings.kube_version, settings.schema_dir.as_deref())
+                .and_then(|loaded| loaded.with_crds_of(&prepared.chart).compile(&[]));
+            *lock(&schemas.prepared) = Some(loaded);
+            schemas.compile_waiting();
         });
-        (files?, SchemaWork::Loaded(loaded))
+        files?
     } else {
-        (render()?, SchemaWork::None)
+        render()?
     };
     Ok(Release {
         prepared,
         files,
         settings,
-        schemas: std::sync::Mutex::new(schemas),
+        schemas,
     })
 }
 
@@ -434,18 +510,11 @@ impl<'a> Release<'a> {
         let this = &*self;
         let trace = |c| this.trace(c);
         let namespace = &this.settings.namespace;
-        // Both cores: the schemas of the kinds the documents name compile while the
-        // documents are put in order.
-        let mut work = this.schemas.lock().unwrap_or_else(|e| e.into_inner());
-        let SchemaWork::Loaded(loaded) = std::mem::replace(&mut *work, SchemaWork::None) else {
-            return manifest::checked(manifest::assemble(files, namespace, &trace));
-        };
-        let kinds = manifest::kinds(&files);
-        let (parsed, compiled) = rayon::join(
+        // Both cores: kinds still waiting compile while the documents are put in order.
+        let (parsed, ()) = rayon::join(
             || manifest::assemble(files, namespace, &trace),
-            || loaded.and_then(|loaded| loaded.compile(&kinds)),
+            || this.schemas.compile_waiting(),
         );
-        *work = SchemaWork::Compiled(compiled);
         manifest::checked(parsed)
     }
 
@@ -465,15 +534,7 @@ impl<'a> Release<'a> {
             strict,
             namespace: &self.settings.namespace,
         };
-        let work = std::mem::replace(
-            &mut *self.schemas.lock().unwrap_or_else(|e| e.into_inner()),
-            SchemaWork::None,
-        );
-        let prepared = match work {
-            SchemaWork::None => None,
-            SchemaWork::Loaded(loaded) => Some(loaded?.compile(&[])?),
-            SchemaWork::Compiled(compiled) => Some(compiled?),
-        };
+        let prepared = lock(&self.schemas.prepared).take().transpose()?;
         validate::check(&input, manifests, prepared)
     }
 

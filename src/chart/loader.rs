@@ -378,13 +378,11 @@ fn from_files(
         origin: origin.clone(),
     };
     let mut subcharts: std::collections::BTreeMap<String, Vec<File>> = Default::default();
+    let mut values = None;
     for file in files {
         match file.name.as_str() {
             "Chart.yaml" | "Chart.lock" => {}
-            "values.yaml" => {
-                chart.values = parse_values(&file.data, &format!("{origin}values.yaml"))?;
-                chart.values_text = String::from_utf8_lossy(&file.data).into_owned()
-            }
+            "values.yaml" => values = Some(file.data),
             "values.schema.json" => chart.schema = Some(file.data),
             name if name.starts_with("templates/") => chart.templates.push(file),
             name if name.starts_with("charts/") && !name.ends_with(".prov") => {
@@ -395,6 +393,29 @@ fn from_files(
             _ => chart.files.push(file),
         }
     }
+    // The values are read while the subcharts load.
+    let parse = || match &values {
+        Some(data) => parse_values(data, &format!("{origin}values.yaml")),
+        None => Ok(Default::default()),
+    };
+    let (parsed, dependencies) =
+        rayon::join(parse, || subcharts_of(subcharts, &origin, budget, nesting));
+    chart.values = parsed?;
+    if let Some(data) = values {
+        chart.values_text = String::from_utf8_lossy(&data).into_owned();
+    }
+    chart.dependencies = dependencies?;
+    Ok(chart)
+}
+
+/// Loads the subcharts of the chart at `origin` from their files (by folder or archive name).
+fn subcharts_of(
+    subcharts: std::collections::BTreeMap<String, Vec<File>>,
+    origin: &str,
+    budget: &mut Budget,
+    nesting: usize,
+) -> Result<Vec<Chart>> {
+    let mut dependencies = Vec::new();
     for (top, files) in subcharts {
         if top.starts_with(['_', '.']) {
             continue;
@@ -416,9 +437,9 @@ fn from_files(
                 .collect();
             from_files(files, format!("{sub_origin}/"), budget, nesting)?
         };
-        chart.dependencies.push(sub);
+        dependencies.push(sub);
     }
-    Ok(chart)
+    Ok(dependencies)
 }
 
 #[cfg(test)]

@@ -331,16 +331,18 @@ pub fn parse_file<'a>(file: &'a (Rendered, Vec<Span>), arenas: &'a Arenas) -> Pa
     }
 }
 
-/// The kinds the manifests of `files` name, as lower-case `apiversion/kind`, each once.
-pub fn kinds(files: &[ParsedFile<'_>]) -> Vec<String> {
-    let mut out: Vec<String> = files
-        .iter()
-        .flat_map(|f| &f.manifests)
-        .map(|m| format!("{}/{}", m.api_version, m.kind).to_lowercase())
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+impl ParsedFile<'_> {
+    /// The kinds of the file's manifests, each once, as lower-case `apiversion/kind` (the key
+    /// of its schema).
+    pub fn kinds(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.manifests
+            .iter()
+            .map(|m| (m.api_version, m.kind))
+            .filter(|&pair| seen.insert(pair))
+            .map(|(api_version, kind)| format!("{api_version}/{kind}").to_lowercase())
+            .collect()
+    }
 }
 
 /// The parsed files of a render as one stream: files by template path, the manifests in

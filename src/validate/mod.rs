@@ -476,6 +476,13 @@ impl Loaded {
     }
 }
 
+impl Prepared {
+    /// Compiles those of the kinds `keys` (lower-case `apiversion/kind`) not compiled yet.
+    pub(crate) fn extend(&mut self, keys: &[String]) -> crate::Result<()> {
+        self.schemas.extend(&mut self.compiled, keys)
+    }
+}
+
 /// Validates rendered manifests: schemas, invariants and best practices, configured by the
 /// chart; `prepared` is schema work done ahead (loaded here when `None`).
 pub fn check(

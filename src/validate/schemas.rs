@@ -204,7 +204,7 @@ impl Schemas {
     }
 
     /// Adds the kinds `keys` to `compiled` (see [`Schemas::compile`]).
-    fn extend(&self, compiled: &mut Compiled, keys: &[String]) -> Result<()> {
+    pub(super) fn extend(&self, compiled: &mut Compiled, keys: &[String]) -> Result<()> {
         let draft_fits = self
             .bundle
             .draft
