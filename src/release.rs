@@ -347,8 +347,7 @@ impl SchemaWork {
             let mut kinds = lock(&self.kinds);
             let (named, waiting) = &mut *kinds;
             for key in file.kinds() {
-                if !named.contains(&key) {
-                    named.insert(key.clone());
+                if named.insert(key.clone()) {
                     waiting.push(key);
                     new = true;
                 }
