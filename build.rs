@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    pack_relative_relocations();
     let source = Path::new("schemas/kubernetes");
     println!("cargo::rerun-if-changed={}", source.display());
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -85,4 +86,15 @@ fn compact(object: &serde_json::Value, name: fn(&str) -> String) -> BTreeMap<Str
         .iter()
         .map(|(key, schema)| (name(key), schema.to_string()))
         .collect()
+}
+
+/// Links the program with its relative relocations packed (RELR, glibc 2.36 and later): tens of
+/// thousands of 24-byte entries become a few kilobytes of bitmaps, so the loader reads and
+/// applies far less before `main` while the program stays position-independent (a millisecond
+/// of every run on a small chart).
+fn pack_relative_relocations() {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target.starts_with("x86_64-") && target.ends_with("-linux-gnu") {
+        println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
 }

@@ -34,6 +34,36 @@ pub struct Cli {
 }
 
 /// The subcommands.
+impl Cli {
+    /// The command line of this process, parsed; on a mistake, clap prints why and exits.
+    ///
+    /// `template` and `lint`, which run most often and most want a quick start, are first
+    /// read against their own arguments alone: building every command's arguments takes
+    /// longer than reading one command line. Anything that does not parse so (help, a typo,
+    /// another command) is read again against the whole command line, so what clap prints is
+    /// what it always prints.
+    pub fn from_process() -> Cli {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        Cli::quick(&args).unwrap_or_else(|| Cli::parse_from(args))
+    }
+
+    /// `args` parsed against the one command they name, when it is `template` or `lint` and
+    /// they parse.
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        use clap::{Args, FromArgMatches};
+        let command = match args.get(1)?.to_str()? {
+            "template" => TemplateArgs::augment_args(clap::Command::new("template")),
+            "lint" => LintArgs::augment_args(clap::Command::new("lint")),
+            _ => return None,
+        };
+        let matches = clap::Command::new("aether-chart")
+            .subcommand(command)
+            .try_get_matches_from(args)
+            .ok()?;
+        Cli::from_arg_matches(&matches).ok()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a new chart from a starter (like `helm create`): Jinja templates, values, overlays.
@@ -186,6 +216,85 @@ impl RemoteArgs {
             key_file: self.key_file.clone(),
             registry_config: self.registry_config.clone(),
             timeout: self.timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+
+    /// The quick reading of `template` and `lint` gives what the whole command line gives,
+    /// and declines what it would refuse or answer with help.
+    #[test]
+    fn quick_parse_agrees_with_the_whole_command_line() {
+        let lines: &[&[&str]] = &[
+            &["template"],
+            &["template", "."],
+            &[
+                "template", "web", ".", "-f", "a.yaml", "-f", "b.yaml", "--set", "a=1",
+            ],
+            &[
+                "template",
+                ".",
+                "--skip-validation",
+                "--show-only",
+                "templates/a.yaml",
+            ],
+            &[
+                "template",
+                ".",
+                "--kube-version",
+                "1.30.0",
+                "--api-versions",
+                "x/v1",
+            ],
+            &[
+                "template",
+                ".",
+                "--output-dir",
+                "out",
+                "--include-crds",
+                "-n",
+                "ns",
+            ],
+            &["lint", ".", "-f", "values/prod.yaml"],
+            &[
+                "lint",
+                ".",
+                "--strict",
+                "--format",
+                "sarif",
+                "--set-string",
+                "a=b",
+            ],
+            &["lint", "--format", "json", "."],
+        ];
+        for line in lines {
+            let args: Vec<std::ffi::OsString> = std::iter::once("aether-chart")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect();
+            let quick = Cli::quick(&args).expect("parses quickly");
+            let whole = Cli::try_parse_from(&args).expect("parses");
+            assert_eq!(format!("{quick:?}"), format!("{whole:?}"), "{line:?}");
+        }
+        let declined: &[&[&str]] = &[
+            &["template", "--help"],
+            &["lint", "-h"],
+            &["lint", ".", "--no-such-flag"],
+            &["lint", ".", "--format", "xml"],
+            &["package", "."],
+            &["--version"],
+            &[],
+        ];
+        for line in declined {
+            let args: Vec<std::ffi::OsString> = std::iter::once("aether-chart")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect();
+            assert!(Cli::quick(&args).is_none(), "{line:?}");
         }
     }
 }

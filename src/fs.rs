@@ -235,12 +235,20 @@ pub(crate) fn read_user_file(path: &Path, what: &str, limit: u64) -> Result<Vec<
     }
     let file = std::fs::File::open(path)
         .map_err(|e| Error::usage(format!("cannot read {what} `{shown}`: {e}")))?;
-    read_bounded(file, &shown, limit)
+    let expected = if meta.is_file() { meta.len() } else { 0 };
+    read_sized(file, expected, &shown, limit)
 }
 
 /// Reads at most `limit` bytes of `reader` (stdin, say); more is an error naming `shown`.
 pub(crate) fn read_bounded(reader: impl Read, shown: &str, limit: u64) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+    read_sized(reader, 0, shown, limit)
+}
+
+/// [`read_bounded`] for a reader of about `expected` bytes (a file's size): the buffer is made
+/// that large at once, so a small file takes one read instead of a doubling series of them.
+fn read_sized(reader: impl Read, expected: u64, shown: &str, limit: u64) -> Result<Vec<u8>> {
+    // One byte more than expected, so the read that finds the end needs no new buffer.
+    let mut bytes = Vec::with_capacity(expected.min(limit).saturating_add(1) as usize);
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -265,7 +273,7 @@ pub(crate) fn read_regular(path: &Path, shown: &str, limit: u64) -> Result<Vec<u
     if !meta.is_file() {
         return Err(not_regular(shown, &meta));
     }
-    read_bounded(file, shown, limit)
+    read_sized(file, meta.len(), shown, limit)
 }
 
 fn too_large(shown: &str, limit: u64) -> Error {

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 #[global_allocator]
 static ALLOCATOR: aether_chart::memory::Bounded = aether_chart::memory::Bounded;
 
@@ -13,7 +11,7 @@ fn main() -> ExitCode {
     // pool's threads start while the arguments are read (a global pool would be waited for),
     // and the command runs on one of them.
     let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
-    let cli = aether_chart::cli::Cli::parse();
+    let cli = aether_chart::cli::Cli::from_process();
     let run = || std::panic::catch_unwind(|| aether_chart::run(cli));
     let outcome = match &pool {
         Ok(pool) => pool.install(run),

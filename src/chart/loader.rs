@@ -13,6 +13,7 @@ use super::metadata::Metadata;
 use super::{Chart, File};
 use crate::error::{Error, Result};
 use crate::fs::{self, ChartDir, Kind};
+use crate::values::Map;
 use crate::values::file::parse_values;
 
 /// Size limits for loading a chart.
@@ -96,8 +97,13 @@ pub fn load(path: &Path, limits: Limits) -> Result<Chart> {
     })?;
     let mut budget = Budget::new(limits);
     if meta.is_dir() {
-        let files = walk_dir(path, &mut budget, false)?;
-        from_files(files, origin_of(path), &mut budget, 0)
+        // values.yaml, most often the longest text a chart has to parse, is parsed while the
+        // rest of the folder is walked.
+        let (files, early) = rayon::join(
+            || walk_dir(path, &mut budget, false),
+            || early_values(path, limits),
+        );
+        from_files(files?, origin_of(path), &mut budget, 0, early)
     } else {
         let bytes = fs::read_user_file(path, "the chart", archive_limit(limits))?;
         from_archive(&bytes, &format!("{}:", path.display()), &mut budget, 0)
@@ -204,6 +210,20 @@ impl Walker<'_> {
     }
 }
 
+/// The values.yaml of the chart folder `root`, read on its own and parsed; `None` when it
+/// cannot be read so (the walk then reads it, and reports what is wrong). The walk decides
+/// whether this parse is used: only when it read the same bytes.
+fn early_values(root: &Path, limits: Limits) -> Option<(Vec<u8>, Result<Map>)> {
+    let data = strip_bom(
+        ChartDir::open(root)
+            .ok()?
+            .read("values.yaml", limits.per_file)
+            .ok()??,
+    );
+    let parsed = parse_values(&data, &format!("{}values.yaml", origin_of(root)));
+    Some((data, parsed))
+}
+
 fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
     if data.starts_with(&[0xEF, 0xBB, 0xBF]) {
         data.drain(..3);
@@ -219,7 +239,7 @@ fn from_archive(bytes: &[u8], label: &str, budget: &mut Budget, nesting: usize) 
         )));
     }
     let files = read_archive(bytes, label, budget, false)?;
-    from_files(files, label.to_string(), budget, nesting)
+    from_files(files, label.to_string(), budget, nesting, None)
 }
 
 /// The files of a gzipped tar chart, checked entry by entry against traversal, links and the
@@ -355,12 +375,14 @@ fn missing_chart_yaml(origin: &str) -> Error {
     ))
 }
 
-/// Sorts loaded files into a chart (Helm's `LoadFiles`).
+/// Sorts loaded files into a chart (Helm's `LoadFiles`); `early` is a values.yaml already read
+/// and parsed ([`early_values`]).
 fn from_files(
     files: Vec<File>,
     origin: String,
     budget: &mut Budget,
     nesting: usize,
+    early: Option<(Vec<u8>, Result<Map>)>,
 ) -> Result<Chart> {
     let chart_yaml = files
         .iter()
@@ -394,9 +416,10 @@ fn from_files(
         }
     }
     // The values are read while the subcharts load.
-    let parse = || match &values {
-        Some(data) => parse_values(data, &format!("{origin}values.yaml")),
-        None => Ok(Default::default()),
+    let parse = || match (&values, early) {
+        (Some(data), Some((read, parsed))) if read == *data => parsed,
+        (Some(data), _) => parse_values(data, &format!("{origin}values.yaml")),
+        (None, _) => Ok(Default::default()),
     };
     let (parsed, dependencies) =
         rayon::join(parse, || subcharts_of(subcharts, &origin, budget, nesting));
@@ -435,7 +458,7 @@ fn subcharts_of(
                     })
                 })
                 .collect();
-            from_files(files, format!("{sub_origin}/"), budget, nesting)?
+            from_files(files, format!("{sub_origin}/"), budget, nesting, None)?
         };
         dependencies.push(sub);
     }
