@@ -3,7 +3,7 @@
 //! print what the [`Release`] holds.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::chart::{self, Chart, Limits, dependencies};
 use crate::error::{Error, Result};
@@ -145,8 +145,23 @@ pub fn prepare(
 /// Checks the values against the charts' values.schema.json files; a violation names the
 /// layer that set the value.
 pub fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
+    check_compiled_values(prepared, options, &ValueSchemas::default())
+}
+
+/// [`check_values`] with some schemas compiled already.
+fn check_compiled_values(
+    prepared: &Prepared,
+    options: &ValuesOptions,
+    compiled: &ValueSchemas,
+) -> Result<()> {
     let mut violations = Vec::new();
-    check_schemas(&prepared.chart, &prepared.values, "", &mut violations)?;
+    check_schemas(
+        &prepared.chart,
+        &prepared.values,
+        "",
+        compiled,
+        &mut violations,
+    )?;
     if violations.is_empty() {
         return Ok(());
     }
@@ -163,10 +178,14 @@ fn check_schemas(
     chart: &Chart,
     values: &Map,
     prefix: &str,
+    compiled: &ValueSchemas,
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
     if let Some(schema) = &chart.schema {
-        let found = schema::check(schema, values, &chart.origin)?;
+        let found = match compiled.0.get(&chart.origin) {
+            Some(ready) => ready.check(values),
+            None => schema::check(schema, values, &chart.origin)?,
+        };
         out.extend(found.into_iter().map(|v| (prefix.to_string(), v)));
     }
     let none = Map::new();
@@ -175,9 +194,50 @@ fn check_schemas(
             Some(Value::Map(map)) => map,
             _ => &none,
         };
-        check_schemas(sub, scoped, &format!("{prefix}{}.", sub.name()), out)?;
+        check_schemas(
+            sub,
+            scoped,
+            &format!("{prefix}{}.", sub.name()),
+            compiled,
+            out,
+        )?;
     }
     Ok(())
+}
+
+/// The values.schema.json files of a chart tree compiled ahead of the values they check, by
+/// the folder of their chart (`charts/world-server/`), which processing the dependencies
+/// leaves as it is. A schema that does not compile is left out: the check compiles it again
+/// and says why, at its turn.
+#[derive(Default)]
+struct ValueSchemas(std::collections::HashMap<String, schema::Compiled>);
+
+impl ValueSchemas {
+    /// The schema files of `chart` and of every subchart it holds, to compile while the
+    /// chart is processed.
+    fn sources(chart: &Chart) -> Vec<(String, Vec<u8>)> {
+        let mut sources = Vec::new();
+        let mut charts = vec![chart];
+        while let Some(chart) = charts.pop() {
+            if let Some(schema) = &chart.schema {
+                sources.push((chart.origin.clone(), schema.clone()));
+            }
+            charts.extend(&chart.dependencies);
+        }
+        sources
+    }
+
+    fn compile(sources: &[(String, Vec<u8>)]) -> ValueSchemas {
+        ValueSchemas(
+            sources
+                .iter()
+                .filter_map(|(origin, schema)| {
+                    let compiled = schema::compile(schema, origin).ok()?;
+                    Some((origin.clone(), compiled))
+                })
+                .collect(),
+        )
+    }
 }
 
 /// The schema violations, each with the layer that set the offending value (file and line, or
@@ -397,7 +457,33 @@ pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'
         || load_chart(&settings.chart, settings.archive.as_ref(), settings.limits),
         || settings.values.merge_keeping_files(),
     );
-    let prepared = prepare_layered(chart?, || layers, &settings.kube_version)?;
+    let chart = chart?;
+    // The values schemas compile on the other core while the dependencies are processed and
+    // the values coalesced; the values check takes them then, or compiles them itself if that
+    // core has not come to it.
+    let sources = ValueSchemas::sources(&chart);
+    let value_schemas = OnceLock::new();
+    let compiled = || value_schemas.get_or_init(|| ValueSchemas::compile(&sources));
+    let release = rayon::in_place_scope(|scope| {
+        scope.spawn(|_| {
+            compiled();
+        });
+        let prepared = prepare_layered(chart, || layers, &settings.kube_version)?;
+        render_prepared(settings, arenas, prepared, &compiled)
+    });
+    // Compiled schemas are taken apart node by node; their memory is left to the exit.
+    std::mem::forget(value_schemas);
+    release
+}
+
+/// The render of [`render`] once the values are layered; `value_schemas` gives the compiled
+/// values schemas.
+fn render_prepared<'a, 's>(
+    settings: Settings,
+    arenas: &'a manifest::Arenas,
+    prepared: Prepared,
+    value_schemas: &(dyn Fn() -> &'s ValueSchemas + Sync),
+) -> Result<Release<'a>> {
     let release_name = settings
         .release_name
         .clone()
@@ -427,7 +513,7 @@ pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'
                     parsed
                 })
             },
-            || check_values(&prepared, &settings.values),
+            || check_compiled_values(&prepared, &settings.values, value_schemas()),
         );
         checked?;
         print_warnings(&prepared.warnings);

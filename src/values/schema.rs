@@ -31,9 +31,17 @@ pub struct Violation {
     pub reason: Option<String>,
 }
 
-/// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
-/// file): every violation, or an error when the schema itself is unusable.
-pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violation>> {
+/// A chart's values.schema.json, compiled: what checking values against it needs.
+pub struct Compiled {
+    /// The schema file, for messages.
+    file: String,
+    schema: serde_json::Value,
+    validator: jsonschema::Validator,
+}
+
+/// Compiles `schema` (the raw file) of the chart at `chart_path` (for messages), or says why
+/// the schema itself is unusable.
+pub fn compile(schema: &[u8], chart_path: &str) -> Result<Compiled> {
     let file = format!("{chart_path}values.schema.json");
     let schema: serde_json::Value = serde_json::from_slice(schema).map_err(|e| {
         Error::input(format!(
@@ -42,64 +50,260 @@ pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violat
             e.column()
         ))
     })?;
-    let validator = jsonschema::validator_for(&schema).map_err(|e| {
+    let mut options = jsonschema::options();
+    if all_patterns_plain(&schema) {
+        options = options.with_keyword("pattern", |_, pattern, _| {
+            let pattern = pattern.as_str().unwrap_or_default();
+            // All were compiled once by `all_patterns_plain`.
+            let regex = regex_lite::Regex::new(pattern)
+                .map_err(|e| jsonschema::ValidationError::custom(e.to_string()))?;
+            Ok(Box::new(PlainPattern {
+                pattern: pattern.to_string(),
+                regex,
+            }))
+        });
+    }
+    let validator = options.build(&schema).map_err(|e| {
         Error::input(format!(
             "`{file}` is not a usable JSON schema: {e}; only references inside the schema (`#/...`) are supported"
         ))
     })?;
-    let instance = serde_json::Value::Object(
-        values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect(),
-    );
-    let violations = validator
-        .iter_errors(&instance)
-        .map(|e| {
-            let path = e
-                .instance_path()
-                .into_iter()
-                .map(|segment| match segment {
-                    jsonschema::paths::LocationSegment::Property(p) => p.to_string(),
-                    jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
-                })
-                .collect();
-            let wants_string = match e.kind() {
-                ValidationErrorKind::Type {
-                    kind: TypeKind::Single(JsonType::String),
-                } => true,
-                ValidationErrorKind::Type {
-                    kind: TypeKind::Multiple(types),
-                } => types.contains(JsonType::String),
-                _ => false,
-            };
-            let (members, missing) = match e.kind() {
-                ValidationErrorKind::Required { property } => (
-                    property.as_str().map(str::to_string).into_iter().collect(),
-                    true,
-                ),
-                ValidationErrorKind::AdditionalProperties { unexpected }
-                | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-                    (unexpected.clone(), false)
-                }
-                _ => (Vec::new(), false),
-            };
-            let reason = reason(&schema, &e.schema_path().to_string());
-            Violation {
-                reason,
-                file: file.clone(),
-                path,
-                problem: e.to_string(),
-                wants_string,
-                members,
-                missing,
-            }
-        })
-        .collect();
+    Ok(Compiled {
+        file,
+        schema,
+        validator,
+    })
+}
+
+/// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
+/// file): every violation, or an error when the schema itself is unusable.
+pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violation>> {
+    let compiled = compile(schema, chart_path)?;
+    let violations = compiled.check(values);
     // A compiled schema is taken apart node by node, at a fifth of what checking costs; a
     // run checks each chart's values once, so its memory is left to the exit.
-    std::mem::forget((validator, schema, instance));
+    std::mem::forget(compiled);
     Ok(violations)
+}
+
+impl Compiled {
+    /// Every way `values` fail the schema.
+    pub fn check(&self, values: &Map) -> Vec<Violation> {
+        let instance = serde_json::Value::Object(
+            values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+        );
+        let violations = self
+            .validator
+            .iter_errors(&instance)
+            .map(|e| self.violation(&e))
+            .collect();
+        // The values as JSON are left to the exit too.
+        std::mem::forget(instance);
+        violations
+    }
+
+    /// One of jsonschema's errors as a violation.
+    fn violation(&self, e: &jsonschema::ValidationError<'_>) -> Violation {
+        let path = e
+            .instance_path()
+            .into_iter()
+            .map(|segment| match segment {
+                jsonschema::paths::LocationSegment::Property(p) => p.to_string(),
+                jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
+            })
+            .collect();
+        let wants_string = match e.kind() {
+            ValidationErrorKind::Type {
+                kind: TypeKind::Single(JsonType::String),
+            } => true,
+            ValidationErrorKind::Type {
+                kind: TypeKind::Multiple(types),
+            } => types.contains(JsonType::String),
+            _ => false,
+        };
+        let (members, missing) = match e.kind() {
+            ValidationErrorKind::Required { property } => (
+                property.as_str().map(str::to_string).into_iter().collect(),
+                true,
+            ),
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                (unexpected.clone(), false)
+            }
+            _ => (Vec::new(), false),
+        };
+        Violation {
+            reason: reason(&self.schema, &e.schema_path().to_string()),
+            file: self.file.clone(),
+            path,
+            problem: e.to_string(),
+            wants_string,
+            members,
+            missing,
+        }
+    }
+}
+
+/// `pattern` with a lighter regex engine, for schemas whose patterns are all plain (see
+/// [`plain`]): jsonschema's engine builds automata that take longer to make than a run takes to
+/// check its values. It answers as jsonschema's `pattern` does, in the same words.
+struct PlainPattern {
+    pattern: String,
+    regex: regex_lite::Regex,
+}
+
+impl<'i> jsonschema::Keyword<'i> for PlainPattern {
+    fn validate(
+        &self,
+        instance: &'i serde_json::Value,
+    ) -> std::result::Result<(), jsonschema::ValidationError<'i>> {
+        if self.is_valid(instance) {
+            return Ok(());
+        }
+        Err(jsonschema::ValidationError::custom(format!(
+            r#"{instance} does not match "{}""#,
+            self.pattern
+        )))
+    }
+
+    fn is_valid(&self, instance: &'i serde_json::Value) -> bool {
+        instance
+            .as_str()
+            .is_none_or(|text| self.regex.is_match(text))
+    }
+}
+
+/// Whether every `pattern` in `schema` is plain and compiles.
+fn all_patterns_plain(schema: &serde_json::Value) -> bool {
+    match schema {
+        serde_json::Value::Object(members) => members.iter().all(|(key, value)| match value {
+            serde_json::Value::String(pattern) if key == "pattern" => {
+                plain(pattern) && regex_lite::Regex::new(pattern).is_ok()
+            }
+            other => all_patterns_plain(other),
+        }),
+        serde_json::Value::Array(items) => items.iter().all(all_patterns_plain),
+        _ => true,
+    }
+}
+
+/// Whether `pattern` means the same to regex-lite as to jsonschema, which reads it as
+/// ECMA-262 and hands a translation to fancy-regex: ASCII without control characters; escapes
+/// only of punctuation and `\d`, `\w` (`\D`, `\W` outside brackets); brackets with no bracket,
+/// no `&&`, `--` or `~~` (set operations to Rust's engines) and not empty; groups plain or
+/// `(?:`; braces only as counted repetition (`{2}`, `{2,}`, `{2,5}`); a repetition only after
+/// something to repeat, and at most one `?` after it (lazy). Anything else is left to
+/// jsonschema's own engine.
+fn plain(pattern: &str) -> bool {
+    /// What came before, as far as repetition cares.
+    #[derive(PartialEq)]
+    enum Before {
+        /// Nothing to repeat: the start, `(`, `|`, `^` or `$`.
+        Nothing,
+        Atom,
+        Repetition,
+        Lazy,
+    }
+    let bytes = pattern.as_bytes();
+    let mut i = 0;
+    let mut in_class = false;
+    let mut before = Before::Nothing;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(0x20..0x7f).contains(&b) {
+            return false;
+        }
+        if in_class {
+            match b {
+                b'\\'
+                    if !matches!(bytes.get(i + 1), Some(b'd' | b'w'))
+                        && !escapable(bytes.get(i + 1)) =>
+                {
+                    return false;
+                }
+                b'\\' => i += 1,
+                b'[' => return false,
+                b'&' | b'-' | b'~' if bytes.get(i + 1) == Some(&b) => return false,
+                b']' => {
+                    in_class = false;
+                    before = Before::Atom;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let mut step = 1;
+        before = match b {
+            b'\\' => {
+                let next = bytes.get(i + 1);
+                if !matches!(next, Some(b'd' | b'w' | b'D' | b'W')) && !escapable(next) {
+                    return false;
+                }
+                step = 2;
+                Before::Atom
+            }
+            b'[' => {
+                let rest = &pattern[i + 1..];
+                if rest.starts_with(']') || rest.starts_with("^]") {
+                    return false;
+                }
+                in_class = true;
+                Before::Atom
+            }
+            b']' | b'}' => return false,
+            b'(' => {
+                if bytes.get(i + 1) == Some(&b'?') {
+                    if bytes.get(i + 2) != Some(&b':') {
+                        return false;
+                    }
+                    step = 3;
+                }
+                Before::Nothing
+            }
+            b'|' | b'^' | b'$' => Before::Nothing,
+            b'*' | b'+' | b'{' => {
+                if before != Before::Atom {
+                    return false;
+                }
+                if b == b'{' {
+                    match counted(&pattern[i + 1..]) {
+                        Some(length) => step = length + 1,
+                        None => return false,
+                    }
+                }
+                Before::Repetition
+            }
+            b'?' => match before {
+                Before::Atom => Before::Repetition,
+                Before::Repetition => Before::Lazy,
+                _ => return false,
+            },
+            _ => Before::Atom,
+        };
+        i += step;
+    }
+    !in_class
+}
+
+/// Whether a backslash before `next` is an escape of punctuation both engines read alike.
+fn escapable(next: Option<&u8>) -> bool {
+    next.is_some_and(|next| b".-/$^*+?()[]{}|\\".contains(next))
+}
+
+/// The length of a counted repetition's body after its `{` (`2}`, `2,}`, `2,5}`), or `None`.
+fn counted(rest: &str) -> Option<usize> {
+    let end = rest.find('}')?;
+    let (low, high) = match rest[..end].split_once(',') {
+        Some((low, high)) => (low, Some(high)),
+        None => (&rest[..end], None),
+    };
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let valid = digits(low) && high.is_none_or(|high| high.is_empty() || digits(high));
+    valid.then_some(end + 1)
 }
 
 /// The description of the innermost `then` (or `allOf` item under one) on the way to the
@@ -120,4 +324,116 @@ fn reason(schema: &serde_json::Value, pointer: &str) -> Option<String> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{all_patterns_plain, compile, plain};
+    use serde_json::json;
+
+    /// Plain patterns answer as jsonschema's own `pattern` does, in the same words, on strings
+    /// chosen to fall on either side of each; anything else is left to jsonschema.
+    #[test]
+    fn plain_patterns_answer_as_jsonschema_does() {
+        let patterns = [
+            "^[a-z_][a-z0-9_]*$",
+            "^/",
+            "^(sha256:[0-9a-f]{64})?$",
+            "^https?://",
+            "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+            "^[0-9.]+(e[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
+            "^(pre-install|post-install)(,(pre-install|post-install))*$",
+            "^(/[A-Za-z0-9._-]+)*$",
+            "^[0-9a-fA-F:.]+/[0-9]{1,3}$",
+            "^[a-z0-9-]{1,15}$",
+            "^(a|b|c)$",
+            "^abc$",
+            "a.c",
+            r"\d+\.\d*",
+            r"^\w+$",
+            r"\D\W",
+            r"[\d\w]x",
+            r"^[^\d]+$",
+            "^a{2,}$",
+            "x*?y",
+            "(?:ab)+$",
+            "a|b|",
+            "^$",
+            "[^a-c]",
+            r"^\$\^\(\)\[\]\{\}\|\\\*\+\?\.\-/$",
+        ];
+        let strings = [
+            "",
+            "a",
+            "b",
+            "abc",
+            "a_b",
+            "_a",
+            "A",
+            "9",
+            "99",
+            "/x",
+            "x/",
+            "http://x",
+            "https:/",
+            "1.5",
+            "2Gi",
+            "1e3",
+            "1x",
+            "pre-install,post-install",
+            "pre-install,",
+            "a\nc",
+            "a\rc",
+            "a\u{2028}c",
+            "ä",
+            "é1",
+            "日本",
+            "aa",
+            "aaa",
+            "-a-",
+            "a-",
+            "10.0.0.0/8",
+            "::1/128",
+            "xxxy",
+            "y",
+            "abab",
+            "ab",
+            "$^()[]{}|\\*+?.-/",
+            "\u{661}",
+            "a\u{1F600}c",
+        ];
+        for pattern in patterns {
+            let schema = json!({ "properties": { "p": { "pattern": pattern } } });
+            assert!(all_patterns_plain(&schema), "`{pattern}` is plain");
+            let builtin = jsonschema::validator_for(&schema).unwrap();
+            let ours = compile(schema.to_string().as_bytes(), "").unwrap();
+            for text in strings {
+                let instance = json!({ "p": text });
+                let words = |validator: &jsonschema::Validator| -> Vec<String> {
+                    validator
+                        .iter_errors(&instance)
+                        .map(|e| format!("{e} at {} by {}", e.instance_path(), e.schema_path()))
+                        .collect()
+                };
+                assert_eq!(
+                    ours.validator.is_valid(&instance),
+                    builtin.is_valid(&instance),
+                    "`{pattern}` on {text:?}"
+                );
+                assert_eq!(
+                    words(&ours.validator),
+                    words(&builtin),
+                    "`{pattern}` on {text:?}"
+                );
+            }
+        }
+        let left_to_jsonschema = [
+            r"\s", r"\S", r"\bx", r"\1", "(?=a)", "(?<n>a)", "(?i)a", "[[a]]", "[a&&b]", "[a--b]",
+            "[]a]", "[^]a]", "a]", "a}", "a{,3}", "a{x}", "a**", "a+*", "a???", "*a", "(*a)", "|*",
+            "^*", "é", r"a\_", r"\u0041", r"\x41", r"\cA", "[a", r"[\D]", "a\tb",
+        ];
+        for pattern in left_to_jsonschema {
+            assert!(!plain(pattern), "`{pattern}` is not plain");
+        }
+    }
 }
