@@ -3,6 +3,7 @@
 //! subcharts, and `import-values` copying subchart values into the parent's defaults.
 
 use super::Chart;
+use super::metadata::Dependency;
 use crate::error::{Error, Result};
 use crate::values::coalesce::{Warnings, coalesce, merge_tables};
 use crate::values::{Map, Value};
@@ -54,23 +55,38 @@ fn process_enabled(
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
-    let loaded = std::mem::take(&mut chart.dependencies);
     let requests = &mut chart.metadata.dependencies;
-    let mut kept: Vec<Chart> = loaded
+    let matches = |c: &Chart, r: &Dependency| {
+        c.name() == r.name && compatible(&r.version, &c.metadata.version)
+    };
+    // As in Helm: the charts no request names stay, then each request takes the first chart
+    // it matches (a chart two requests take, under two aliases, is copied for one of them).
+    let (mut slots, mut kept): (Vec<Option<Chart>>, Vec<Chart>) = (Vec::new(), Vec::new());
+    for loaded in std::mem::take(&mut chart.dependencies) {
+        if requests.iter().any(|r| matches(&loaded, r)) {
+            slots.push(Some(loaded));
+        } else {
+            slots.push(None);
+            kept.push(loaded);
+        }
+    }
+    let taken: Vec<Option<usize>> = requests
         .iter()
-        .filter(|c| {
-            !requests
+        .map(|r| {
+            slots
                 .iter()
-                .any(|r| c.name() == r.name && compatible(&r.version, &c.metadata.version))
+                .position(|c| c.as_ref().is_some_and(|c| matches(c, r)))
         })
-        .cloned()
         .collect();
-    for request in requests.iter_mut() {
-        if let Some(found) = loaded
-            .iter()
-            .find(|c| c.name() == request.name && compatible(&request.version, &c.metadata.version))
-        {
-            let mut sub = found.clone();
+    for (position, (request, found)) in requests.iter_mut().zip(&taken).enumerate() {
+        if let Some(index) = *found {
+            let last = !taken[position + 1..].contains(found);
+            let sub = if last {
+                slots[index].take()
+            } else {
+                slots[index].clone()
+            };
+            let mut sub = sub.expect("a chart is taken only by its last request");
             if !request.alias.is_empty() {
                 sub.metadata.name = request.alias.clone();
             }
@@ -172,7 +188,6 @@ fn import_values(chart: &mut Chart, warnings: &mut Warnings) -> Result<()> {
     }
     let mut merged = Map::new();
     coalesce(chart, &mut merged, true, warnings)?;
-    let root = Value::Map(merged.clone());
     let mut imported = Map::new();
     for request in &chart.metadata.dependencies {
         for spec in &request.import_values {
@@ -189,7 +204,8 @@ fn import_values(chart: &mut Chart, warnings: &mut Warnings) -> Result<()> {
                 }
                 _ => continue,
             };
-            let Some(Value::Map(table)) = root.path(&format!("{}.{child}", request.name)) else {
+            let path = format!("{}.{child}", request.name);
+            let Some(Value::Map(table)) = path_in(&merged, &path) else {
                 warnings.push(format!(
                     "import-values: `{}` has no table `{child}`",
                     request.name
@@ -202,6 +218,14 @@ fn import_values(chart: &mut Chart, warnings: &mut Warnings) -> Result<()> {
     merge_tables(&mut merged, imported, warnings);
     chart.values = merged;
     Ok(())
+}
+
+/// The value at the dotted `path` of `map`.
+fn path_in<'m>(map: &'m Map, path: &str) -> Option<&'m Value> {
+    match path.split_once('.') {
+        Some((first, rest)) => map.get(first)?.path(rest),
+        None => map.get(path),
+    }
 }
 
 /// Puts `table` at the dotted `path` (`.` is the root).

@@ -52,7 +52,7 @@ pub struct RenderOptions {
 struct Unit<'c> {
     chart: &'c Chart,
     prefix: String,
-    values: Map,
+    values: &'c Map,
 }
 
 /// Renders every manifest template of `chart` (processed) with its coalesced `values`, and
@@ -65,7 +65,7 @@ pub fn render<T: Send>(
     then: impl Fn(Rendered) -> T + Sync,
 ) -> Result<Vec<T>> {
     let mut units = Vec::new();
-    collect(chart, chart.name().to_string(), values.clone(), &mut units);
+    collect(chart, chart.name().to_string(), values, &mut units);
 
     let mut display = HashMap::new();
     let mut sources = HashMap::new();
@@ -89,10 +89,7 @@ pub fn render<T: Send>(
     let mut jobs = Vec::new();
     for unit in units.iter().filter(|u| !u.chart.metadata.is_library()) {
         let base = [
-            (
-                "values",
-                crate::values::Value::Map(unit.values.clone()).to_template(),
-            ),
+            ("values", crate::values::Value::map_to_template(unit.values)),
             ("release", release.clone()),
             ("chart", chart_value(&unit.chart.metadata)),
             ("capabilities", capabilities.clone()),
@@ -144,11 +141,12 @@ pub fn render<T: Send>(
 }
 
 /// Lists the chart and its subcharts with their template prefixes and scoped values.
-fn collect<'c>(chart: &'c Chart, prefix: String, values: Map, units: &mut Vec<Unit<'c>>) {
+fn collect<'c>(chart: &'c Chart, prefix: String, values: &'c Map, units: &mut Vec<Unit<'c>>) {
+    static EMPTY: Map = Map::new();
     for sub in &chart.dependencies {
         let sub_values = match values.get(sub.name()) {
-            Some(crate::values::Value::Map(map)) => map.clone(),
-            _ => Map::new(),
+            Some(crate::values::Value::Map(map)) => map,
+            _ => &EMPTY,
         };
         collect(
             sub,

@@ -148,12 +148,17 @@ impl Value {
             Value::List(items) => {
                 minijinja::Value::from(items.iter().map(Value::to_template).collect::<Vec<_>>())
             }
-            Value::Map(map) => minijinja::Value::from(
-                map.iter()
-                    .map(|(k, v)| (k.as_str(), v.to_template()))
-                    .collect::<BTreeMap<_, _>>(),
-            ),
+            Value::Map(map) => Value::map_to_template(map),
         }
+    }
+
+    /// A map of values as templates see it (as [`Value::to_template`] of a map).
+    pub fn map_to_template(map: &Map) -> minijinja::Value {
+        minijinja::Value::from(
+            map.iter()
+                .map(|(k, v)| (k.as_str(), v.to_template()))
+                .collect::<BTreeMap<_, _>>(),
+        )
     }
 
     /// Looks up a dotted path such as `api.autoscaling.enabled`.
