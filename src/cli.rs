@@ -229,72 +229,39 @@ mod tests {
     /// and declines what it would refuse or answer with help.
     #[test]
     fn quick_parse_agrees_with_the_whole_command_line() {
-        let lines: &[&[&str]] = &[
-            &["template"],
-            &["template", "."],
-            &[
-                "template", "web", ".", "-f", "a.yaml", "-f", "b.yaml", "--set", "a=1",
-            ],
-            &[
-                "template",
-                ".",
-                "--skip-validation",
-                "--show-only",
-                "templates/a.yaml",
-            ],
-            &[
-                "template",
-                ".",
-                "--kube-version",
-                "1.30.0",
-                "--api-versions",
-                "x/v1",
-            ],
-            &[
-                "template",
-                ".",
-                "--output-dir",
-                "out",
-                "--include-crds",
-                "-n",
-                "ns",
-            ],
-            &["lint", ".", "-f", "values/prod.yaml"],
-            &[
-                "lint",
-                ".",
-                "--strict",
-                "--format",
-                "sarif",
-                "--set-string",
-                "a=b",
-            ],
-            &["lint", "--format", "json", "."],
-        ];
-        for line in lines {
-            let args: Vec<std::ffi::OsString> = std::iter::once("aether-chart")
-                .chain(line.iter().copied())
+        let argv = |line: &str| -> Vec<std::ffi::OsString> {
+            std::iter::once("aether-chart")
+                .chain(line.split_whitespace())
                 .map(Into::into)
-                .collect();
-            let quick = Cli::quick(&args).expect("parses quickly");
-            let whole = Cli::try_parse_from(&args).expect("parses");
-            assert_eq!(format!("{quick:?}"), format!("{whole:?}"), "{line:?}");
+                .collect()
+        };
+        let agreed = [
+            "template",
+            "template .",
+            "template web . -f a.yaml -f b.yaml --set a=1",
+            "template . --skip-validation --show-only templates/a.yaml",
+            "template . --kube-version 1.30.0 --api-versions x/v1",
+            "template . --output-dir out --include-crds -n ns",
+            "lint . -f values/prod.yaml",
+            "lint . --strict --format sarif --set-string a=b",
+            "lint --format json .",
+        ];
+        for line in agreed {
+            let quick = Cli::quick(&argv(line)).expect("parses quickly");
+            let whole = Cli::try_parse_from(argv(line)).expect("parses");
+            assert_eq!(format!("{quick:?}"), format!("{whole:?}"), "{line}");
         }
-        let declined: &[&[&str]] = &[
-            &["template", "--help"],
-            &["lint", "-h"],
-            &["lint", ".", "--no-such-flag"],
-            &["lint", ".", "--format", "xml"],
-            &["package", "."],
-            &["--version"],
-            &[],
+        let declined = [
+            "template --help",
+            "lint -h",
+            "lint . --no-such-flag",
+            "lint . --format xml",
+            "package .",
+            "--version",
+            "",
         ];
         for line in declined {
-            let args: Vec<std::ffi::OsString> = std::iter::once("aether-chart")
-                .chain(line.iter().copied())
-                .map(Into::into)
-                .collect();
-            assert!(Cli::quick(&args).is_none(), "{line:?}");
+            assert!(Cli::quick(&argv(line)).is_none(), "{line}");
         }
     }
 }

@@ -227,6 +227,7 @@ impl ValueSchemas {
         sources
     }
 
+    /// Compiles each of `sources` that compiles.
     fn compile(sources: &[(String, Vec<u8>)]) -> ValueSchemas {
         ValueSchemas(
             sources
