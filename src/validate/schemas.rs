@@ -214,22 +214,23 @@ impl Schemas {
             if compiled.roots.contains_key(key) || compiled.validators.contains_key(key) {
                 continue;
             }
-            let Some(schema) = self.kind(key)? else {
-                compiled.roots.insert(key.clone(), None);
-                continue;
-            };
-            let root = (draft_fits && !self.extra.contains_key(key))
-                .then(|| {
-                    let definition =
-                        |name: &str| serde_json::from_str(self.bundle.definition(name)?).ok();
-                    compiled.program.add_kind(&schema, &definition)
-                })
+            // A bundled kind compiles into the program from its text; what the program
+            // declines, and user and CRD schemas, go to jsonschema.
+            let bundled = (draft_fits && !self.extra.contains_key(key))
+                .then(|| self.bundle.kind(key))
                 .flatten();
-            match root {
-                Some(root) => {
-                    compiled.roots.insert(key.clone(), Some(root));
+            let definition = |name: &str| self.bundle.definition(name);
+            if let Some(root) =
+                bundled.and_then(|text| compiled.program.add_kind(text, &definition))
+            {
+                compiled.roots.insert(key.clone(), Some(root));
+                continue;
+            }
+            match self.kind(key)? {
+                Some(schema) => full.push((key.clone(), schema)),
+                None => {
+                    compiled.roots.insert(key.clone(), None);
                 }
-                None => full.push((key.clone(), schema)),
             }
         }
         compiled.validators.extend(self.compile_full(full)?);

@@ -12,10 +12,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
+use std::borrow::Cow;
 
 use crate::yaml::keys::Key;
 use crate::yaml::tree::Value;
+
+/// The text of the definition of a name, from the bundle.
+pub(crate) type Definitions<'d> = dyn Fn(&str) -> Option<&'static str> + 'd;
 
 /// How many `$ref`s may be followed at one place of a document before the program gives up
 /// (and the document goes to jsonschema); the bundled schemas never nest more than a few.
@@ -76,18 +79,14 @@ pub(crate) struct Program {
 }
 
 impl Program {
-    /// Compiles a kind's `schema`; `definition` gives the definition of a name (what
-    /// `#/$defs/<name>` points to). `None` when the schema is outside what a program holds.
-    pub(crate) fn add_kind(
-        &mut self,
-        schema: &Json,
-        definition: &dyn Fn(&str) -> Option<Json>,
-    ) -> Option<usize> {
-        let draft = schema.get("$schema").and_then(Json::as_str);
-        if draft.is_some_and(|d| d != "https://json-schema.org/draft/2020-12/schema") {
-            return None;
-        }
-        let root = self.node(schema, definition)?;
+    /// Compiles a kind's `schema`, compact JSON text; `definition` gives the text of the
+    /// definition of a name (what `#/$defs/<name>` points to). `None` when the schema is
+    /// outside what a program holds.
+    ///
+    /// The text is read as it is compiled, with no JSON tree in between: the bundled schemas
+    /// are compact JSON with their members in key order (as `build.rs` writes them).
+    pub(crate) fn add_kind(&mut self, schema: &str, definition: &Definitions<'_>) -> Option<usize> {
+        let root = self.node(&mut Text::new(schema), definition, true)?;
         self.shortcut();
         Some(root)
     }
@@ -108,56 +107,68 @@ impl Program {
         }
     }
 
-    fn node(&mut self, schema: &Json, definition: &dyn Fn(&str) -> Option<Json>) -> Option<usize> {
-        let map = schema.as_object()?;
+    /// The node of the schema `text` is at; a kind's `root` must be of draft 2020-12.
+    fn node(
+        &mut self,
+        text: &mut Text<'_>,
+        definition: &Definitions<'_>,
+        root: bool,
+    ) -> Option<usize> {
         let mut node = Node::default();
-        for (keyword, value) in map {
-            match keyword.as_str() {
-                "type" => node.types = Some(types(value)?),
-                "enum" => node.enumeration = Some(strings(value)?),
+        text.object(|text, keyword| {
+            match &*keyword {
+                "type" => node.types = Some(text.types()?),
+                "enum" => node.enumeration = Some(text.strings()?),
                 "required" => {
-                    node.required = strings(value)?.iter().map(|n| Key::new(n)).collect();
+                    node.required = text.strings()?.iter().map(|n| Key::new(n)).collect();
                 }
                 "properties" => {
                     let mut properties = Vec::new();
-                    for (name, sub) in value.as_object()? {
-                        properties.push((Key::new(name), self.node(sub, definition)?));
-                    }
+                    text.object(|text, name| {
+                        properties.push((Key::new(&name), self.node(text, definition, false)?));
+                        Some(())
+                    })?;
                     properties.sort_unstable_by_key(|(key, _)| *key);
                     node.properties = properties;
                 }
                 "additionalProperties" => {
-                    node.additional = match value {
-                        Json::Bool(false) => Additional::None,
-                        Json::Bool(true) => Additional::Any,
-                        sub => Additional::Schema(self.node(sub, definition)?),
+                    node.additional = match text.boolean() {
+                        Some(false) => Additional::None,
+                        Some(true) => Additional::Any,
+                        None => Additional::Schema(self.node(text, definition, false)?),
                     };
                 }
-                "items" => node.items = Some(self.node(value, definition)?),
+                "items" => node.items = Some(self.node(text, definition, false)?),
                 "oneOf" => {
-                    node.one_of = value
-                        .as_array()?
-                        .iter()
-                        .map(|sub| self.node(sub, definition))
-                        .collect::<Option<_>>()?;
+                    let mut one_of = Vec::new();
+                    text.array(|text| {
+                        one_of.push(self.node(text, definition, false)?);
+                        Some(())
+                    })?;
+                    node.one_of = one_of;
                 }
-                "$ref" => node.reference = Some(self.reference(value.as_str()?, definition)?),
-                "format" | "$schema" | "$id" | "description" => {}
-                other if other.starts_with("x-kubernetes-") => {}
+                "$ref" => {
+                    let target = text.string()?;
+                    node.reference = Some(self.reference(&target, definition)?);
+                }
+                "$schema" if root => {
+                    if text.string()? != "https://json-schema.org/draft/2020-12/schema" {
+                        return None;
+                    }
+                }
+                "format" | "$schema" | "$id" | "description" => text.skip()?,
+                other if other.starts_with("x-kubernetes-") => text.skip()?,
                 _ => return None,
             }
-        }
+            Some(())
+        })?;
         self.nodes.push(node);
         Some(self.nodes.len() - 1)
     }
 
     /// The node of the definition a `$ref` names, compiled once; a definition that refers
     /// back to itself gets its node's place before its body is compiled.
-    fn reference(
-        &mut self,
-        target: &str,
-        definition: &dyn Fn(&str) -> Option<Json>,
-    ) -> Option<usize> {
+    fn reference(&mut self, target: &str, definition: &Definitions<'_>) -> Option<usize> {
         let name = target
             .strip_prefix("#/$defs/")
             .or_else(|| target.strip_prefix("/api/_definitions.json#/$defs/"))
@@ -174,7 +185,8 @@ impl Program {
         self.nodes.push(Node::default());
         let place = self.nodes.len() - 1;
         self.definitions.insert(name.to_string(), Some(place));
-        let body = definition(name).and_then(|schema| self.node(&schema, definition));
+        let body = definition(name)
+            .and_then(|schema| self.node(&mut Text::new(schema), definition, false));
         match body {
             Some(body) => {
                 self.nodes[place].reference = Some(body);
@@ -257,18 +269,9 @@ impl Program {
     }
 }
 
-/// A list of strings (`enum`'s options, `required`'s names).
-fn strings(value: &Json) -> Option<Vec<String>> {
-    value
-        .as_array()?
-        .iter()
-        .map(|o| o.as_str().map(str::to_string))
-        .collect()
-}
-
-/// The type set of a `type` keyword: a name or a list of names.
-fn types(value: &Json) -> Option<u8> {
-    let one = |name: &str| match name {
+/// The type set of one `type` name.
+fn type_named(name: &str) -> Option<u8> {
+    match name {
         "null" => Some(TYPE_NULL),
         "boolean" => Some(TYPE_BOOLEAN),
         "integer" => Some(TYPE_INTEGER),
@@ -277,13 +280,152 @@ fn types(value: &Json) -> Option<u8> {
         "array" => Some(TYPE_ARRAY),
         "object" => Some(TYPE_OBJECT),
         _ => None,
-    };
-    match value {
-        Json::String(name) => one(name),
-        Json::Array(names) if !names.is_empty() => names
-            .iter()
-            .try_fold(0, |set, name| Some(set | one(name.as_str()?)?)),
-        _ => None,
+    }
+}
+
+/// A reader of compact JSON text that compiling walks through value by value; every method
+/// answers `None` for text that is not what it expects (the schema is then declined).
+pub(crate) struct Text<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Text<'a> {
+    fn new(text: &'a str) -> Text<'a> {
+        Text {
+            bytes: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// An object: `member` is called with each key and must read its value.
+    fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{')?;
+        if self.expect(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            member(self, key)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array: `item` is called for each item and must read it.
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[')?;
+        if self.expect(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string, borrowed when it has no escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.at;
+        self.expect(b'"')?;
+        let mut escaped = false;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.at += 2;
+                }
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        let quoted = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
+        if escaped {
+            serde_json::from_str(quoted).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
+        }
+    }
+
+    /// `true` or `false`, read; `None`, and nothing read, for anything else.
+    fn boolean(&mut self) -> Option<bool> {
+        let rest = &self.bytes[self.at..];
+        let (value, length) = if rest.starts_with(b"true") {
+            (true, 4)
+        } else if rest.starts_with(b"false") {
+            (false, 5)
+        } else {
+            return None;
+        };
+        self.at += length;
+        Some(value)
+    }
+
+    /// A list of strings (`enum`'s options, `required`'s names).
+    fn strings(&mut self) -> Option<Vec<String>> {
+        let mut strings = Vec::new();
+        self.array(|text| {
+            strings.push(text.string()?.into_owned());
+            Some(())
+        })?;
+        Some(strings)
+    }
+
+    /// The type set of a `type` keyword: a name or a non-empty list of names.
+    fn types(&mut self) -> Option<u8> {
+        if self.peek()? == b'"' {
+            return type_named(&self.string()?);
+        }
+        let mut set = 0;
+        let mut any = false;
+        self.array(|text| {
+            set |= type_named(&text.string()?)?;
+            any = true;
+            Some(())
+        })?;
+        any.then_some(set)
+    }
+
+    /// Reads past any value.
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|text, _| text.skip()),
+            b'[' => self.array(Text::skip),
+            _ => {
+                let length = self.bytes[self.at..]
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']'))
+                    .unwrap_or(self.bytes.len() - self.at);
+                (length > 0).then(|| self.at += length)
+            }
+        }
     }
 }
 
