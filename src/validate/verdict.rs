@@ -311,36 +311,34 @@ impl<'a> Text<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
     ) -> Option<()> {
-        self.expect(b'{')?;
-        if self.expect(b'}').is_some() {
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.expect(b':')?;
-            member(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.each(b'{', b'}', |text| {
+            let key = text.string()?;
+            text.expect(b':')?;
+            member(text, key)
+        })
     }
 
     /// An array: `item` is called for each item and must read it.
-    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.expect(b'[')?;
-        if self.expect(b']').is_some() {
+    fn array(&mut self, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.each(b'[', b']', item)
+    }
+
+    /// What `open` and `close` hold, separated by commas: `one` reads each.
+    fn each(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut one: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(open)?;
+        if self.expect(close).is_some() {
             return Some(());
         }
         loop {
-            item(self)?;
+            one(self)?;
             match self.peek()? {
                 b',' => self.at += 1,
-                b']' => {
+                byte if byte == close => {
                     self.at += 1;
                     return Some(());
                 }

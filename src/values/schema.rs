@@ -3,6 +3,8 @@
 //! The jsonschema crate is built without remote or file resolution, so a `$ref` can only point
 //! inside the schema itself; anything else is reported as an error in the schema.
 
+use std::collections::HashMap;
+
 use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 
@@ -51,12 +53,13 @@ pub fn compile(schema: &[u8], chart_path: &str) -> Result<Compiled> {
         ))
     })?;
     let mut options = jsonschema::options();
-    if all_patterns_plain(&schema) {
-        options = options.with_keyword("pattern", |_, pattern, _| {
+    let mut patterns = HashMap::new();
+    if plain_patterns(&schema, &mut patterns) {
+        options = options.with_keyword("pattern", move |_, pattern, _| {
             let pattern = pattern.as_str().unwrap_or_default();
-            // All were compiled once by `all_patterns_plain`.
-            let regex = regex_lite::Regex::new(pattern)
-                .map_err(|e| jsonschema::ValidationError::custom(e.to_string()))?;
+            let regex = patterns.get(pattern).cloned().ok_or_else(|| {
+                jsonschema::ValidationError::custom(format!("`{pattern}` was not compiled"))
+            })?;
             Ok(Box::new(PlainPattern {
                 pattern: pattern.to_string(),
                 regex,
@@ -176,16 +179,24 @@ impl<'i> jsonschema::Keyword<'i> for PlainPattern {
     }
 }
 
-/// Whether every `pattern` in `schema` is plain and compiles.
-fn all_patterns_plain(schema: &serde_json::Value) -> bool {
+/// Whether every `pattern` in `schema` is plain and compiles; each is compiled into
+/// `compiled`, once.
+fn plain_patterns(
+    schema: &serde_json::Value,
+    compiled: &mut HashMap<String, regex_lite::Regex>,
+) -> bool {
     match schema {
         serde_json::Value::Object(members) => members.iter().all(|(key, value)| match value {
             serde_json::Value::String(pattern) if key == "pattern" => {
-                plain(pattern) && regex_lite::Regex::new(pattern).is_ok()
+                compiled.contains_key(pattern)
+                    || (plain(pattern)
+                        && regex_lite::Regex::new(pattern)
+                            .map(|regex| compiled.insert(pattern.clone(), regex))
+                            .is_ok())
             }
-            other => all_patterns_plain(other),
+            other => plain_patterns(other, compiled),
         }),
-        serde_json::Value::Array(items) => items.iter().all(all_patterns_plain),
+        serde_json::Value::Array(items) => items.iter().all(|item| plain_patterns(item, compiled)),
         _ => true,
     }
 }
@@ -328,7 +339,7 @@ fn reason(schema: &serde_json::Value, pointer: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{all_patterns_plain, compile, plain};
+    use super::{compile, plain, plain_patterns};
     use serde_json::json;
 
     /// Plain patterns answer as jsonschema's own `pattern` does, in the same words, on strings
@@ -404,7 +415,10 @@ mod tests {
         ];
         for pattern in patterns {
             let schema = json!({ "properties": { "p": { "pattern": pattern } } });
-            assert!(all_patterns_plain(&schema), "`{pattern}` is plain");
+            assert!(
+                plain_patterns(&schema, &mut Default::default()),
+                "`{pattern}` is plain"
+            );
             let builtin = jsonschema::validator_for(&schema).unwrap();
             let ours = compile(schema.to_string().as_bytes(), "").unwrap();
             for text in strings {
