@@ -33,7 +33,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
 impl Cli {
     /// The command line of this process, parsed; on a mistake, clap prints why and exits.
     ///
@@ -64,6 +63,7 @@ impl Cli {
     }
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a new chart from a starter (like `helm create`): Jinja templates, values, overlays.
