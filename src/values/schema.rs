@@ -179,6 +179,10 @@ impl<'i> jsonschema::Keyword<'i> for PlainPattern {
     }
 }
 
+/// The most memory one plain pattern may compile to; a larger one (`(a{1000}){1000}`) is left
+/// to jsonschema, which refuses it.
+const PLAIN_SIZE_LIMIT: usize = 1 << 20;
+
 /// Whether every `pattern` in `schema` is plain and compiles; each is compiled into
 /// `compiled`, once.
 fn plain_patterns(
@@ -190,7 +194,9 @@ fn plain_patterns(
             serde_json::Value::String(pattern) if key == "pattern" => {
                 compiled.contains_key(pattern)
                     || (plain(pattern)
-                        && regex_lite::Regex::new(pattern)
+                        && regex_lite::RegexBuilder::new(pattern)
+                            .size_limit(PLAIN_SIZE_LIMIT)
+                            .build()
                             .map(|regex| compiled.insert(pattern.clone(), regex))
                             .is_ok())
             }
