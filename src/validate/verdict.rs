@@ -10,9 +10,8 @@
 //! words what is wrong. The program may therefore err only towards "not valid"; a test holds it
 //! to jsonschema's answer on thousands of mutated documents.
 
-use std::collections::HashMap;
-
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::yaml::keys::Key;
 use crate::yaml::tree::Value;
@@ -285,7 +284,7 @@ fn type_named(name: &str) -> Option<u8> {
 
 /// A reader of compact JSON text that compiling walks through value by value; every method
 /// answers `None` for text that is not what it expects (the schema is then declined).
-pub(crate) struct Text<'a> {
+struct Text<'a> {
     bytes: &'a [u8],
     at: usize,
 }

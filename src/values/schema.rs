@@ -209,11 +209,10 @@ fn plain_patterns(
 
 /// Whether `pattern` means the same to regex-lite as to jsonschema, which reads it as
 /// ECMA-262 and hands a translation to fancy-regex: ASCII without control characters; escapes
-/// only of punctuation and `\d`, `\w` (`\D`, `\W` outside brackets); brackets with no bracket,
-/// no `&&`, `--` or `~~` (set operations to Rust's engines) and not empty; groups plain or
-/// `(?:`; braces only as counted repetition (`{2}`, `{2,}`, `{2,5}`); a repetition only after
-/// something to repeat, and at most one `?` after it (lazy). Anything else is left to
-/// jsonschema's own engine.
+/// only of punctuation and `\d`, `\w` (`\D`, `\W` outside brackets); brackets as
+/// [`plain_brackets`] allows; groups plain or `(?:`; braces only as counted repetition
+/// (`{2}`, `{2,}`, `{2,5}`); a repetition only after something to repeat, and at most one `?`
+/// after it (lazy). Anything else is left to jsonschema's own engine.
 fn plain(pattern: &str) -> bool {
     /// What came before, as far as repetition cares.
     #[derive(PartialEq)]
@@ -226,74 +225,31 @@ fn plain(pattern: &str) -> bool {
     }
     let bytes = pattern.as_bytes();
     let mut i = 0;
-    let mut in_class = false;
     let mut before = Before::Nothing;
     while i < bytes.len() {
         let b = bytes[i];
         if !(0x20..0x7f).contains(&b) {
             return false;
         }
-        if in_class {
-            match b {
-                b'\\'
-                    if !matches!(bytes.get(i + 1), Some(b'd' | b'w'))
-                        && !escapable(bytes.get(i + 1)) =>
-                {
-                    return false;
-                }
-                b'\\' => i += 1,
-                b'[' => return false,
-                b'&' | b'-' | b'~' if bytes.get(i + 1) == Some(&b) => return false,
-                b']' => {
-                    in_class = false;
-                    before = Before::Atom;
-                }
-                _ => {}
+        // How many bytes this step reads, when not one.
+        let length = match b {
+            b'\\' if matches!(bytes.get(i + 1), Some(b'D' | b'W')) => Some(2),
+            b'\\' => plain_escape(&bytes[i + 1..], b"dw"),
+            b'[' => plain_brackets(&pattern[i + 1..]).map(|body| body + 1),
+            b'{' => counted(&pattern[i + 1..]).map(|body| body + 1),
+            b'(' if bytes.get(i + 1) == Some(&b'?') => {
+                (bytes.get(i + 2) == Some(&b':')).then_some(3)
             }
-            i += 1;
-            continue;
-        }
-        let mut step = 1;
+            _ => Some(1),
+        };
+        let Some(length) = length else {
+            return false;
+        };
         before = match b {
-            b'\\' => {
-                let next = bytes.get(i + 1);
-                if !matches!(next, Some(b'd' | b'w' | b'D' | b'W')) && !escapable(next) {
-                    return false;
-                }
-                step = 2;
-                Before::Atom
-            }
-            b'[' => {
-                let rest = &pattern[i + 1..];
-                if rest.starts_with(']') || rest.starts_with("^]") {
-                    return false;
-                }
-                in_class = true;
-                Before::Atom
-            }
             b']' | b'}' => return false,
-            b'(' => {
-                if bytes.get(i + 1) == Some(&b'?') {
-                    if bytes.get(i + 2) != Some(&b':') {
-                        return false;
-                    }
-                    step = 3;
-                }
-                Before::Nothing
-            }
-            b'|' | b'^' | b'$' => Before::Nothing,
-            b'*' | b'+' | b'{' => {
-                if before != Before::Atom {
-                    return false;
-                }
-                if b == b'{' {
-                    match counted(&pattern[i + 1..]) {
-                        Some(length) => step = length + 1,
-                        None => return false,
-                    }
-                }
-                Before::Repetition
-            }
+            b'(' | b'|' | b'^' | b'$' => Before::Nothing,
+            b'*' | b'+' | b'{' if before == Before::Atom => Before::Repetition,
+            b'*' | b'+' | b'{' => return false,
             b'?' => match before {
                 Before::Atom => Before::Repetition,
                 Before::Repetition => Before::Lazy,
@@ -301,9 +257,38 @@ fn plain(pattern: &str) -> bool {
             },
             _ => Before::Atom,
         };
-        i += step;
+        i += length;
     }
-    !in_class
+    true
+}
+
+/// The length of a bracket expression's body after its `[`, through its `]`, when both
+/// engines read it alike: not empty, no bracket inside, no `&&`, `--` or `~~` (set operations
+/// to Rust's engines), escapes only of punctuation and `\d`, `\w`.
+fn plain_brackets(body: &str) -> Option<usize> {
+    if body.starts_with(']') || body.starts_with("^]") {
+        return None;
+    }
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    loop {
+        let b = *bytes.get(i)?;
+        i += match b {
+            b']' => return Some(i + 1),
+            b'\\' => plain_escape(&bytes[i + 1..], b"dw")?,
+            b'[' => return None,
+            b'&' | b'-' | b'~' if bytes.get(i + 1) == Some(&b) => return None,
+            0x20..=0x7e => 1,
+            _ => return None,
+        };
+    }
+}
+
+/// 2, the length of a backslash escape, when the byte after the backslash (the first of
+/// `after`) is punctuation or one of `letters`.
+fn plain_escape(after: &[u8], letters: &[u8]) -> Option<usize> {
+    let next = after.first();
+    (next.is_some_and(|next| letters.contains(next)) || escapable(next)).then_some(2)
 }
 
 /// Whether a backslash before `next` is an escape of punctuation both engines read alike.
