@@ -6,20 +6,29 @@
 //! that doubles a string forty times with `~`, meets this allocator: past the ceiling it prints
 //! one line and exits with code 2, having written nothing (output goes out only after a whole
 //! render succeeded, and files are written through temporary names).
+//!
+//! The kernel keeps the count: the ceiling is the process's data limit (`RLIMIT_DATA`, every
+//! private writable mapping: the heaps, large blocks, thread stacks), so an allocation past it
+//! fails and this allocator turns the failure into the message. Counting each allocation in
+//! a shared counter instead made the two cores fight over its cache line on every `malloc`
+//! and `free`, about a tenth of a small render.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-/// The system allocator with a ceiling on the bytes live at once.
+/// The system allocator, ending the run with a clear message when memory runs out.
 pub struct Bounded;
 
-/// Bytes allocated and not yet freed.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// The ceiling; [`set_ceiling`] lowers it from the default.
-static CEILING: AtomicUsize = AtomicUsize::new(DEFAULT_CEILING);
+/// The most the ceiling may be: 8 GiB.
+const MAX_CEILING: u64 = 8 << 30;
 
-/// The ceiling before [`set_ceiling`] runs: 8 GiB.
-const DEFAULT_CEILING: usize = 8 << 30;
+/// Room above the ceiling for what is not the render's own memory, besides the worker
+/// threads' share ([`set_ceiling`]): the main heap's reserve, the libraries' data.
+const HEADROOM: u64 = 64 << 20;
+
+/// The data limit the process started with when [`set_ceiling`] lowered it (which
+/// [`inherit_limit`] gives back to the programs it runs).
+static STARTING_LIMIT: OnceLock<libc::rlim_t> = OnceLock::new();
 
 /// The environment variable that sets the ceiling in bytes (for tests, and for a trusted input
 /// that needs more).
@@ -30,20 +39,52 @@ pub const CEILING_VARIABLE: &str = "AETHER_CHART_MEMORY_LIMIT";
 /// address space this reserves is not touched, so it costs no memory.
 const HEAP_GROWTH: libc::c_int = 32 << 20;
 
-/// Sets the ceiling: `AETHER_CHART_MEMORY_LIMIT` bytes when set, else half the machine's
-/// memory, at least 1 GiB and at most 8 GiB. Also sets how the heaps grow.
-pub fn set_ceiling() {
-    // SAFETY: mallopt only changes a tunable of the allocator; nothing has allocated yet.
+/// Sets how the heaps grow; call it before anything allocates.
+pub fn tune_heaps() {
+    // SAFETY: mallopt only changes a tunable of the allocator.
     unsafe {
         libc::mallopt(libc::M_TOP_PAD, HEAP_GROWTH);
     }
-    if let Some(bytes) = std::env::var(CEILING_VARIABLE)
+}
+
+/// Sets the ceiling: `AETHER_CHART_MEMORY_LIMIT` bytes when set, else half the machine's
+/// memory, at least 1 GiB and at most 8 GiB; a lower data limit already in force stays.
+/// `threads` worker threads with stacks of `stack` bytes are running: their stacks and heaps
+/// are mapped whole, so their reserve is added to the limit.
+pub fn set_ceiling(threads: usize, stack: usize) {
+    let per_thread = (stack as u64).saturating_add(HEAP_GROWTH as u64);
+    let reserved = (threads as u64)
+        .saturating_mul(per_thread)
+        .saturating_add(HEADROOM);
+    let ceiling = match std::env::var(CEILING_VARIABLE)
         .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
     {
-        CEILING.store(bytes.max(64 << 20), Ordering::Relaxed);
-        return;
+        Some(bytes) => bytes.max(64 << 20),
+        None => half_the_memory(),
+    };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct passed, nothing else.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_DATA, &mut limit) != 0 {
+            return;
+        }
+        let wanted = ceiling.saturating_add(reserved).min(limit.rlim_max);
+        if wanted < limit.rlim_cur {
+            let starting = limit.rlim_cur;
+            limit.rlim_cur = wanted;
+            if libc::setrlimit(libc::RLIMIT_DATA, &limit) == 0 {
+                let _ = STARTING_LIMIT.set(starting);
+            }
+        }
     }
+}
+
+/// Half the machine's memory, at least 1 GiB and at most 8 GiB.
+fn half_the_memory() -> u64 {
     // SAFETY: sysconf has no preconditions; it returns -1 for names it does not know.
     let (pages, page) = unsafe {
         (
@@ -51,9 +92,34 @@ pub fn set_ceiling() {
             libc::sysconf(libc::_SC_PAGESIZE),
         )
     };
-    if pages > 0 && page > 0 {
-        let half = (pages as u128 * page as u128 / 2).min(DEFAULT_CEILING as u128) as usize;
-        CEILING.store(half.max(1 << 30), Ordering::Relaxed);
+    if pages <= 0 || page <= 0 {
+        return MAX_CEILING;
+    }
+    let half = (pages as u128 * page as u128 / 2).min(MAX_CEILING as u128) as u64;
+    half.max(1 << 30)
+}
+
+/// Gives a program `command` runs (a post-renderer) the data limit this process started
+/// with, not the ceiling set for the render.
+pub fn inherit_limit(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let Some(&starting) = STARTING_LIMIT.get() else {
+        return;
+    };
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // getrlimit and setrlimit, which are async-signal-safe, on its own stack.
+    unsafe {
+        command.pre_exec(move || {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_DATA, &mut limit) == 0 {
+                limit.rlim_cur = starting.min(limit.rlim_max);
+                libc::setrlimit(libc::RLIMIT_DATA, &limit);
+            }
+            Ok(())
+        });
     }
 }
 
@@ -70,18 +136,9 @@ fn exhausted() -> ! {
     }
 }
 
-/// Counts `size` more bytes, or ends the run when that passes the ceiling.
-fn reserve(size: usize) {
-    let before = LIVE.fetch_add(size, Ordering::Relaxed);
-    if before.saturating_add(size) > CEILING.load(Ordering::Relaxed) {
-        exhausted();
-    }
-}
-
-// SAFETY: every call is passed to the system allocator unchanged; only counting is added.
+// SAFETY: every call is passed to the system allocator unchanged; only the failure is handled.
 unsafe impl GlobalAlloc for Bounded {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        reserve(layout.size());
         // SAFETY: the caller's layout, as the trait requires.
         let pointer = unsafe { System.alloc(layout) };
         if pointer.is_null() {
@@ -91,7 +148,6 @@ unsafe impl GlobalAlloc for Bounded {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        reserve(layout.size());
         // SAFETY: the caller's layout, as the trait requires.
         let pointer = unsafe { System.alloc_zeroed(layout) };
         if pointer.is_null() {
@@ -103,20 +159,13 @@ unsafe impl GlobalAlloc for Bounded {
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
         // SAFETY: the caller's pointer and layout, as the trait requires.
         unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            reserve(new_size - layout.size());
-        }
         // SAFETY: the caller's pointer, layout and size, as the trait requires.
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if moved.is_null() {
             exhausted();
-        }
-        if new_size < layout.size() {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
         }
         moved
     }

@@ -182,7 +182,9 @@ const MAX_POST_RENDERED: u64 = 512 << 20;
 fn post_render(program: &Path, args: &[String], manifests: Vec<u8>) -> Result<Vec<u8>> {
     use std::process::{Command, Stdio};
     let shown = program.display();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    crate::memory::inherit_limit(&mut command);
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

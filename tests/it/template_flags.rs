@@ -185,6 +185,21 @@ fn post_renderers_take_stdin_and_are_validated_after() {
         run.stderr
     );
     assert!(run.stdout.is_empty());
+    // The memory ceiling is the render's own: the program gets the data limit aether-chart
+    // started with.
+    let limit = script("limit.sh", "echo \"data limit: $(ulimit -d)\" >&2; cat");
+    let run = crate::support::aether(chart.path(), &["template", ".", "--post-renderer", &limit]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let own = std::process::Command::new("sh")
+        .args(["-c", "ulimit -d"])
+        .output()
+        .unwrap();
+    let own = String::from_utf8_lossy(&own.stdout);
+    assert!(
+        run.stderr.contains(&format!("data limit: {}", own.trim())),
+        "{} (the tests run with {own})",
+        run.stderr
+    );
     let absent = crate::support::aether(
         chart.path(),
         &["template", ".", "--post-renderer", "./nope"],
