@@ -109,6 +109,18 @@ impl ChartDir {
         }))
     }
 
+    /// Opens `relative`, which a listing of its folder showed as a regular file, no link:
+    /// opened at once without a stat first, refusing a link, and checked again as it is
+    /// opened (something else swapped in since is an error); `None` when it is gone.
+    pub(crate) fn open_listed(&self, relative: &str) -> Result<Option<OpenFile>> {
+        let shown = self.shown(relative);
+        match open_regular(&self.root.join(relative), &shown) {
+            Ok(file) => Ok(Some(file)),
+            Err(Opening::Gone) => Ok(None),
+            Err(Opening::Failed(e)) => Err(e),
+        }
+    }
+
     /// The path to open for `relative` (links resolved) and what it is.
     fn resolve(&self, relative: &str) -> Result<Option<(PathBuf, Kind)>> {
         let shown = self.shown(relative);
@@ -262,18 +274,73 @@ fn read_sized(reader: impl Read, expected: u64, shown: &str, limit: u64) -> Resu
 /// Opens a path already known to be a regular file without following a link or blocking on
 /// a FIFO swapped in since, checks again what it opened, and reads at most `limit` bytes.
 pub(crate) fn read_regular(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
+    match open_regular(path, shown) {
+        Ok(file) => file.read(limit),
+        Err(Opening::Gone) => Err(Error::io(
+            "read",
+            Path::new(shown),
+            std::io::ErrorKind::NotFound.into(),
+        )),
+        Err(Opening::Failed(e)) => Err(e),
+    }
+}
+
+/// A regular file of a chart, open, its size known.
+pub(crate) struct OpenFile {
+    file: std::fs::File,
+    len: u64,
+    shown: String,
+}
+
+/// Why [`open_regular`] opened nothing.
+enum Opening {
+    /// Nothing is there.
+    Gone,
+    Failed(Error),
+}
+
+/// Opens `path` without following a link or blocking on a FIFO, and checks that what it
+/// opened is a regular file.
+fn open_regular(path: &Path, shown: &str) -> std::result::Result<OpenFile, Opening> {
+    let failed = |e: std::io::Error| Opening::Failed(Error::io("read", Path::new(shown), e));
     let file = std::fs::File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| Error::io("read", Path::new(shown), e))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io("read", Path::new(shown), e))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Opening::Gone,
+            _ => failed(e),
+        })?;
+    let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
-        return Err(not_regular(shown, &meta));
+        return Err(Opening::Failed(not_regular(shown, &meta)));
     }
-    read_sized(file, meta.len(), shown, limit)
+    Ok(OpenFile {
+        file,
+        len: meta.len(),
+        shown: shown.to_string(),
+    })
+}
+
+impl OpenFile {
+    /// Its size when it was opened.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Its bytes, at most `limit` of them: as many as it held when it was opened (bytes
+    /// appended since are not read, which spares the read that would find the end).
+    pub(crate) fn read(self, limit: u64) -> Result<Vec<u8>> {
+        if self.len > limit {
+            return Err(too_large(&self.shown, limit));
+        }
+        let mut bytes = Vec::with_capacity(self.len as usize);
+        self.file
+            .take(self.len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", Path::new(&self.shown), e))?;
+        Ok(bytes)
+    }
 }
 
 fn too_large(shown: &str, limit: u64) -> Error {

@@ -19,8 +19,9 @@ enum Shape {
     StarThen(String),
     /// Text then `*`: a name starting with the text, with no `/` after it.
     ThenStar(String),
-    /// Anything else.
-    General,
+    /// Anything else: the literal text it starts with, then what the general matcher reads
+    /// (its tokens from this index on).
+    General(String, usize),
 }
 
 impl Shape {
@@ -37,7 +38,16 @@ impl Shape {
         match tokens {
             [Token::Star, rest @ ..] if let Some(text) = literal(rest) => Shape::StarThen(text),
             [rest @ .., Token::Star] if let Some(text) = literal(rest) => Shape::ThenStar(text),
-            _ => literal(tokens).map_or(Shape::General, Shape::Literal),
+            _ => literal(tokens).map_or_else(
+                || {
+                    let start = tokens
+                        .iter()
+                        .position(|t| !matches!(t, Token::Char(_)))
+                        .unwrap_or(tokens.len());
+                    Shape::General(literal(&tokens[..start]).unwrap_or_default(), start)
+                },
+                Shape::Literal,
+            ),
         }
     }
 }
@@ -123,30 +133,40 @@ impl Pattern {
                     .strip_prefix(text.as_str())
                     .is_some_and(|tail| !tail.contains('/'));
             }
-            Shape::General => {}
+            // Most names fail on the literal start (`templates/.?*` against every path).
+            Shape::General(start, from) => match name.strip_prefix(start.as_str()) {
+                Some(rest) => general(&self.tokens[*from..], rest),
+                None => false,
+            },
         }
-        self.general(name)
     }
 
     /// The dynamic programme, for any pattern.
+    #[cfg(test)]
     fn general(&self, name: &str) -> bool {
-        let name: Vec<char> = name.chars().collect();
-        // row[j]: tokens so far match name[..j]
-        let mut row = vec![false; name.len() + 1];
-        row[0] = true;
-        for token in &self.tokens {
-            let mut next = vec![false; name.len() + 1];
-            for j in 0..=name.len() {
-                next[j] = match token {
-                    Token::Star => row[j] || (j > 0 && next[j - 1] && name[j - 1] != '/'),
-                    Token::DoubleStar => row[j] || (j > 0 && next[j - 1]),
-                    _ => j > 0 && row[j - 1] && token.matches_char(name[j - 1]),
-                };
-            }
-            row = next;
-        }
-        row[name.len()]
+        general(&self.tokens, name)
     }
+}
+
+/// Whether `tokens` match the whole of `name`, by a dynamic programme over the name's
+/// characters.
+fn general(tokens: &[Token], name: &str) -> bool {
+    let name: Vec<char> = name.chars().collect();
+    // row[j]: the tokens so far match name[..j]
+    let mut row = vec![false; name.len() + 1];
+    let mut next = row.clone();
+    row[0] = true;
+    for token in tokens {
+        for j in 0..=name.len() {
+            next[j] = match token {
+                Token::Star => row[j] || (j > 0 && next[j - 1] && name[j - 1] != '/'),
+                Token::DoubleStar => row[j] || (j > 0 && next[j - 1]),
+                _ => j > 0 && row[j - 1] && token.matches_char(name[j - 1]),
+            };
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    row[name.len()]
 }
 
 impl Token {
@@ -183,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn common_shapes_match_as_the_general_matcher() {
+    fn shapes_and_literal_starts_match_as_the_general_matcher() {
         let patterns = [
             "Cargo.toml",
             "*.swp",
@@ -193,6 +213,10 @@ mod tests {
             "*",
             "a*",
             "*a*",
+            "templates/.?*",
+            "src/?x*",
+            "a[bc]*",
+            "[a-c]?",
         ];
         let names = [
             "Cargo.toml",
@@ -210,6 +234,14 @@ mod tests {
             "ab",
             "a/b",
             "ba",
+            "templates/.x",
+            "templates/.",
+            "templates/x",
+            "templates/.a/b",
+            "src/ax",
+            "src/axe",
+            "src/x",
+            "abc",
         ];
         for pattern in patterns {
             let compiled = Pattern::new(pattern, false).unwrap();

@@ -178,16 +178,28 @@ impl Walker<'_> {
             };
             // The entry's own type, when it is no link, spares a stat below.
             let own_type = entry.file_type().ok().filter(|t| !t.is_symlink());
-            names.push((name, own_type.map(|t| t.is_dir())));
+            names.push((name, own_type));
         }
-        names.sort();
-        for (name, own_is_dir) in names {
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, own_type) in names {
             let relative = format!("{prefix}{name}");
             // What .helmignore leaves out is never read, whatever it is: a stat tells whether
             // the rules see a folder (a link counts as what it points to).
-            let is_dir = own_is_dir
-                .unwrap_or_else(|| std::fs::metadata(folder.join(&name)).is_ok_and(|m| m.is_dir()));
+            let is_dir = match own_type {
+                Some(own) => own.is_dir(),
+                None => std::fs::metadata(folder.join(&name)).is_ok_and(|m| m.is_dir()),
+            };
             if self.rules.ignored(&relative, is_dir) {
+                continue;
+            }
+            // A regular file as listed is opened at once; the open checks it again.
+            if own_type.is_some_and(|own| own.is_file()) {
+                let Some(file) = self.dir.open_listed(&relative)? else {
+                    continue;
+                };
+                self.budget.take(file.len(), &relative)?;
+                let data = file.read(self.budget.limits.per_file)?;
+                self.push(relative, data);
                 continue;
             }
             let Some(entry) = self.dir.entry(&relative)? else {
@@ -198,15 +210,16 @@ impl Walker<'_> {
                 Kind::File(len) => {
                     self.budget.take(len, &relative)?;
                     let data = entry.read(len)?;
-                    let data = if self.raw { data } else { strip_bom(data) };
-                    self.files.push(File {
-                        name: relative,
-                        data,
-                    });
+                    self.push(relative, data);
                 }
             }
         }
         Ok(())
+    }
+
+    fn push(&mut self, name: String, data: Vec<u8>) {
+        let data = if self.raw { data } else { strip_bom(data) };
+        self.files.push(File { name, data });
     }
 }
 
