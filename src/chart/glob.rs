@@ -122,17 +122,13 @@ impl Pattern {
     /// Whether the whole of `name` matches.
     pub fn matches(&self, name: &str) -> bool {
         match &self.shape {
-            Shape::Literal(text) => return name == text,
-            Shape::StarThen(text) => {
-                return name
-                    .strip_suffix(text.as_str())
-                    .is_some_and(|head| !head.contains('/'));
-            }
-            Shape::ThenStar(text) => {
-                return name
-                    .strip_prefix(text.as_str())
-                    .is_some_and(|tail| !tail.contains('/'));
-            }
+            Shape::Literal(text) => name == text,
+            Shape::StarThen(text) => name
+                .strip_suffix(text.as_str())
+                .is_some_and(|head| !head.contains('/')),
+            Shape::ThenStar(text) => name
+                .strip_prefix(text.as_str())
+                .is_some_and(|tail| !tail.contains('/')),
             // Most names fail on the literal start (`templates/.?*` against every path).
             Shape::General(start, from) => match name.strip_prefix(start.as_str()) {
                 Some(rest) => general(&self.tokens[*from..], rest),
