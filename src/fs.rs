@@ -113,12 +113,7 @@ impl ChartDir {
     /// opened at once without a stat first, refusing a link, and checked again as it is
     /// opened (something else swapped in since is an error); `None` when it is gone.
     pub(crate) fn open_listed(&self, relative: &str) -> Result<Option<OpenFile>> {
-        let shown = self.shown(relative);
-        match open_regular(&self.root.join(relative), &shown) {
-            Ok(file) => Ok(Some(file)),
-            Err(Opening::Gone) => Ok(None),
-            Err(Opening::Failed(e)) => Err(e),
-        }
+        open_regular(&self.root.join(relative), &self.shown(relative))
     }
 
     /// The path to open for `relative` (links resolved) and what it is.
@@ -274,14 +269,13 @@ fn read_sized(reader: impl Read, expected: u64, shown: &str, limit: u64) -> Resu
 /// Opens a path already known to be a regular file without following a link or blocking on
 /// a FIFO swapped in since, checks again what it opened, and reads at most `limit` bytes.
 pub(crate) fn read_regular(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
-    match open_regular(path, shown) {
-        Ok(file) => file.read(limit),
-        Err(Opening::Gone) => Err(Error::io(
+    match open_regular(path, shown)? {
+        Some(file) => file.read(limit),
+        None => Err(Error::io(
             "read",
             Path::new(shown),
             std::io::ErrorKind::NotFound.into(),
         )),
-        Err(Opening::Failed(e)) => Err(e),
     }
 }
 
@@ -292,34 +286,28 @@ pub(crate) struct OpenFile {
     shown: String,
 }
 
-/// Why [`open_regular`] opened nothing.
-enum Opening {
-    /// Nothing is there.
-    Gone,
-    Failed(Error),
-}
-
 /// Opens `path` without following a link or blocking on a FIFO, and checks that what it
-/// opened is a regular file.
-fn open_regular(path: &Path, shown: &str) -> std::result::Result<OpenFile, Opening> {
-    let failed = |e: std::io::Error| Opening::Failed(Error::io("read", Path::new(shown), e));
-    let file = std::fs::File::options()
+/// opened is a regular file; `None` when nothing is there.
+fn open_regular(path: &Path, shown: &str) -> Result<Option<OpenFile>> {
+    let failed = |e| Error::io("read", Path::new(shown), e);
+    let file = match std::fs::File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Opening::Gone,
-            _ => failed(e),
-        })?;
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(failed(e)),
+    };
     let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
-        return Err(Opening::Failed(not_regular(shown, &meta)));
+        return Err(not_regular(shown, &meta));
     }
-    Ok(OpenFile {
+    Ok(Some(OpenFile {
         file,
         len: meta.len(),
         shown: shown.to_string(),
-    })
+    }))
 }
 
 impl OpenFile {
