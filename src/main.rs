@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     // Templates may nest macros deeply; give worker threads room for the recursion limit. The
     // pool's threads start while the arguments are read (a global pool would be waited for),
     // and the command runs on one of them.
-    let pool = rayon::ThreadPoolBuilder::new().stack_size(STACK).build();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK)
+        .start_handler(|_| {
+            aether_chart::memory::huge_heap_start();
+        })
+        .build();
     let threads = pool.as_ref().map_or(0, |pool| pool.current_num_threads());
     aether_chart::memory::set_ceiling(threads, STACK);
     let cli = aether_chart::cli::Cli::from_process();
