@@ -62,9 +62,18 @@ pub fn set_flags(data: &[u8]) {
     }
 }
 
-/// A values file (YAML 1.2 with the flow-nesting guard).
+/// A values file (YAML 1.2 with the flow-nesting guard): whenever the fast reader reads it,
+/// serde_yaml must read the same values.
 pub fn values_file(data: &[u8]) {
     let _ = crate::values::file::parse_values(data, "fuzz.yaml");
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Some(fast) = crate::values::file::read_fast(text)
+    {
+        match crate::values::file::read_full(text, "fuzz.yaml") {
+            Ok(full) => assert_eq!(fast, full, "the values differ for {text:?}"),
+            Err(e) => panic!("the fast reader accepted what serde_yaml refuses ({e}): {text:?}"),
+        }
+    }
 }
 
 /// The fast block-YAML reader every rendered document goes through first: whenever it reads

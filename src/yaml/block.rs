@@ -9,19 +9,37 @@
 //! multi-line plain or quoted scalars, duplicate keys, odd indentation, keys that are no
 //! strings), it answers `None` and the caller uses the [full reader](super::full). A test
 //! compares the two on thousands of mutated documents.
+//!
+//! Values files are read by the same reader with YAML 1.2's typing ([`Typing::Core`], see
+//! [`core_schema`](super::core_schema)), their own full reader being serde_yaml.
 
 use std::borrow::Cow;
 
 use bumpalo::Bump;
 
-use super::kube;
 use super::tree::{Map, Value};
+use super::{core_schema, kube};
+
+/// How plain scalars (and so keys) are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Typing {
+    /// As Kubernetes clients type a rendered manifest: YAML 1.1 (see [`kube`]).
+    Kube,
+    /// As Helm types a values file: YAML 1.2's core schema (see [`core_schema`]).
+    Core,
+}
 
 /// How deeply collections may nest before the reader gives up.
 const MAX_DEPTH: usize = 64;
 
-/// Parses one document, or `None` when it is outside the subset.
+/// Parses one rendered document, or `None` when it is outside the subset.
 pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
+    parse_typed(text, arena, Typing::Kube)
+}
+
+/// Parses one document with plain scalars typed by `typing`, or `None` when it is outside the
+/// subset.
+pub(crate) fn parse_typed<'a>(text: &'a str, arena: &'a Bump, typing: Typing) -> Option<Value<'a>> {
     // Tabs have rules of their own in YAML, and some characters are not for a fast reader
     // (see `fast_readable`): leave them to the full parser.
     if memchr::memchr(b'\t', text.as_bytes()).is_some() || !fast_readable(text) {
@@ -45,6 +63,7 @@ pub fn parse<'a>(text: &'a str, arena: &'a Bump) -> Option<Value<'a>> {
         members: Vec::new(),
         items: Vec::new(),
         arena,
+        typing,
     };
     let first = reader.peek()?;
     let value = reader.node(first.0, 0)?;
@@ -69,6 +88,7 @@ struct Reader<'a> {
     items: Vec<Value<'a>>,
     /// Where collections and unescaped strings go.
     arena: &'a Bump,
+    typing: Typing,
 }
 
 impl<'a> Reader<'a> {
@@ -135,7 +155,7 @@ impl<'a> Reader<'a> {
                     _ => break,
                 },
             };
-            let (key, rest) = split_key(content)?;
+            let (key, rest) = split_key(content, self.typing)?;
             let value = self.value(rest, indent, true, depth)?;
             self.members.push((keep(key, self.arena), value));
         }
@@ -159,7 +179,7 @@ impl<'a> Reader<'a> {
                 self.nested(indent, false, depth)?
             } else if is_item(rest) {
                 return None;
-            } else if looks_like_key(rest) {
+            } else if looks_like_key(rest, self.typing) {
                 self.map(offset, Some(rest), depth + 1)?
             } else {
                 self.value(rest, indent, false, depth)?
@@ -195,11 +215,11 @@ impl<'a> Reader<'a> {
                 Value::str(keep(text, self.arena))
             }
             b'[' | b'{' => {
-                let (value, after) = flow(rest, 0, self.arena)?;
+                let (value, after) = flow(rest, 0, self.arena, self.typing)?;
                 end_of_line(after)?;
                 value
             }
-            _ => plain_value(strip_comment(rest)?)?,
+            _ => plain_value(strip_comment(rest)?, self.typing)?,
         };
         // A more indented line after a scalar would continue it: outside the subset.
         match self.peek() {
@@ -332,13 +352,13 @@ fn is_item(content: &str) -> bool {
 }
 
 /// Whether the text after `- ` starts a compact map (`- key: value`).
-fn looks_like_key(rest: &str) -> bool {
-    split_key(rest).is_some()
+fn looks_like_key(rest: &str, typing: Typing) -> bool {
+    split_key(rest, typing).is_some()
 }
 
 /// Splits `key: rest` (or `key:` at the end); the key must be a plain string.
-fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
-    let (key, rest) = split_any_key(content)?;
+fn split_key(content: &str, typing: Typing) -> Option<(Cow<'_, str>, &str)> {
+    let (key, rest) = split_any_key(content, typing)?;
     // The key's span (quotes included) must stay within YAML's limit for implicit keys.
     if content.len() - rest.len() > MAX_FAST_KEY {
         return None;
@@ -358,7 +378,7 @@ const KEY_BYTES: [bool; 256] = {
     table
 };
 
-fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
+fn split_any_key(content: &str, typing: Typing) -> Option<(Cow<'_, str>, &str)> {
     let bytes = content.as_bytes();
     if matches!(bytes.first(), Some(b'"' | b'\'')) {
         let (key, after) = if bytes[0] == b'"' {
@@ -384,13 +404,14 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
         && bytes.get(end + 1).is_none_or(|&b| b == b' ')
     {
         let key = &content[..end];
-        // `on`, `yes`, `n`, `null` and the like are no strings to Kubernetes clients.
+        // `on`, `yes`, `n`, `null` and the like are no strings to Kubernetes clients (and
+        // `null`, `true`, `false` none to YAML 1.2).
         let typed = end <= 5
             && matches!(
                 bytes[0],
                 b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
             )
-            && kube::resolve(key) != kube::Scalar::Str;
+            && plain_key(key, typing).is_none();
         if !typed {
             return Some((Cow::Borrowed(key), &content[end + 1..]));
         }
@@ -405,7 +426,10 @@ fn split_any_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     if key == "<<" {
         return None;
     }
-    Some((Cow::Borrowed(plain_key(key)?), &content[colon + 1..]))
+    Some((
+        Cow::Borrowed(plain_key(key, typing)?),
+        &content[colon + 1..],
+    ))
 }
 
 /// Whether a plain scalar may start this way (no indicator characters).
@@ -458,10 +482,15 @@ fn strip_comment(text: &str) -> Option<&str> {
     Some(text)
 }
 
-/// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]); `None`
-/// for what no manifest can carry (`.inf`), which the full reader reports.
-fn plain_value(text: &str) -> Option<Value<'_>> {
-    kube::value(text, plain_scalar(text)?)
+/// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]) or as
+/// YAML 1.2 does (see [`core_schema`]); `None` for what no manifest can carry (`.inf`) and for what
+/// is left to the full reader.
+fn plain_value(text: &str, typing: Typing) -> Option<Value<'_>> {
+    match typing {
+        Typing::Kube => kube::value(text, plain_scalar(text)?),
+        Typing::Core if text.is_empty() || !plain_start(text) => None,
+        Typing::Core => core_schema::value(text),
+    }
 }
 
 /// How Kubernetes clients type the plain scalar `text`; `None` for what this reader leaves to
@@ -491,9 +520,13 @@ fn integer_shaped(text: &str) -> bool {
     !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
 }
 
-/// A plain scalar as a mapping key: only one Kubernetes clients read as the same string.
-fn plain_key(text: &str) -> Option<&str> {
-    (plain_scalar(text)? == kube::Scalar::Str).then_some(text)
+/// A plain scalar as a mapping key: only one that reads as the same string.
+fn plain_key(text: &str, typing: Typing) -> Option<&str> {
+    let string = match typing {
+        Typing::Kube => plain_scalar(text)? == kube::Scalar::Str,
+        Typing::Core => matches!(plain_value(text, typing)?, Value::String(_)),
+    };
+    string.then_some(text)
 }
 
 /// A string read from the text: the slice itself, or its unescaped copy moved into `arena`.
@@ -569,7 +602,12 @@ fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
 }
 
 /// A one-line flow collection of scalars and flow collections; the rest of the line.
-fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, &'a str)> {
+fn flow<'a>(
+    text: &'a str,
+    depth: usize,
+    arena: &'a Bump,
+    typing: Typing,
+) -> Option<(Value<'a>, &'a str)> {
     if depth > MAX_DEPTH || (depth == 0 && text.contains('#')) {
         return None;
     }
@@ -597,7 +635,7 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
             if colon > MAX_FAST_KEY {
                 return None;
             }
-            let key = plain_key(rest[..colon].trim_end_matches(' '))?;
+            let key = plain_key(rest[..colon].trim_end_matches(' '), typing)?;
             if key == "<<" || key.contains([',', '{', '}', '[', ']']) {
                 return None;
             }
@@ -606,11 +644,12 @@ fn flow<'a>(text: &'a str, depth: usize, arena: &'a Bump) -> Option<(Value<'a>, 
                 close,
                 depth,
                 arena,
+                typing,
             )?;
             members.push((key, value));
             rest = after;
         } else {
-            let (value, after) = flow_item(rest, close, depth, arena)?;
+            let (value, after) = flow_item(rest, close, depth, arena, typing)?;
             list.push(value);
             rest = after;
         }
@@ -631,9 +670,10 @@ fn flow_item<'a>(
     close: char,
     depth: usize,
     arena: &'a Bump,
+    typing: Typing,
 ) -> Option<(Value<'a>, &'a str)> {
     match text.as_bytes().first()? {
-        b'[' | b'{' => flow(text, depth + 1, arena),
+        b'[' | b'{' => flow(text, depth + 1, arena, typing),
         b'"' => double_quoted(text).map(|(s, r)| (Value::str(keep(s, arena)), r)),
         b'\'' => single_quoted(text).map(|(s, r)| (Value::str(keep(s, arena)), r)),
         _ => {
@@ -642,7 +682,7 @@ fn flow_item<'a>(
             if item.contains([':', '#', '[', ']', '{', '}']) {
                 return None;
             }
-            Some((plain_value(item)?, &text[end..]))
+            Some((plain_value(item, typing)?, &text[end..]))
         }
     }
 }
@@ -672,12 +712,12 @@ fn fast_readable(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::parse;
     use crate::yaml::full;
 
     /// Seeds: the shapes rendered manifests take.
-    const SEEDS: &[&str] = &[
+    pub(crate) const SEEDS: &[&str] = &[
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n  annotations:\n    a/b: \"1\"\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"r/web:1.0@sha256:ab\"\n          args: [\"-c\", max_connections=200]\n          resources:\n            requests: {cpu: 250m, memory: 1Gi}\n          ports:\n          - containerPort: 8080\n            protocol: TCP\n",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c # comment\ndata:\n  script: |\n    #!/bin/sh\n    echo hi\n\n    exit 0\n  folded: >-\n    one\n    two\n\n    three\n  keep: |+\n    x\n\n  empty: ''\n  quote: 'it''s'\n  num: 0755\n  f: 1.5\n  e: 1e3\n  hex: 0x1F\n  neg: -12\n  t: True\n  nil: ~\n  s: -x\n  mode: 0644\n  q: \"no\"\n  b: off\n",
         "apiVersion: v1\nkind: List\nitems:\n- a\n-\n  - b\n- key: v\n  other: [1, 2, {x: y}]\n- \"q\"\n",
@@ -686,9 +726,9 @@ mod tests {
     ];
 
     /// A deterministic generator (no dependency needed for a test).
-    struct Rng(u64);
+    pub(crate) struct Rng(pub(crate) u64);
     impl Rng {
-        fn next(&mut self, n: usize) -> usize {
+        pub(crate) fn next(&mut self, n: usize) -> usize {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
@@ -696,7 +736,7 @@ mod tests {
         }
     }
 
-    const PIECES: &[&str] = &[
+    pub(crate) const PIECES: &[&str] = &[
         " ",
         "  ",
         "\n",
