@@ -154,14 +154,24 @@ fn small_charts(root: &Path, ours: &Path, baseline: Option<&Path>) {
         "fixed costs (median of 41)", "this", "baseline"
     );
     for (name, args) in &cases {
-        let time = |program: &Path| {
-            let walls = (0..41)
-                .map(|_| run(program, args, Stdio::null()).wall)
-                .collect();
-            median(walls).as_secs_f64() * 1e3
+        // Interleaved, so a drift in the machine's speed falls on both alike.
+        let (mut this, mut base) = (vec![], vec![]);
+        for _ in 0..41 {
+            this.push(run(ours, args, Stdio::null()).wall);
+            if let Some(b) = baseline {
+                base.push(run(b, args, Stdio::null()).wall);
+            }
+        }
+        let base = match baseline {
+            Some(_) => format!("{:.2}ms", median(base).as_secs_f64() * 1e3),
+            None => String::new(),
         };
-        let base = baseline.map_or("".to_string(), |b| format!("{:.2}ms", time(b)));
-        println!("{:<40} {:>8.2}ms {:>10}", name, time(ours), base);
+        println!(
+            "{:<40} {:>8.2}ms {:>10}",
+            name,
+            median(this).as_secs_f64() * 1e3,
+            base
+        );
     }
 }
 

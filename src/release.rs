@@ -145,21 +145,21 @@ pub fn prepare(
 /// Checks the values against the charts' values.schema.json files; a violation names the
 /// layer that set the value.
 pub fn check_values(prepared: &Prepared, options: &ValuesOptions) -> Result<()> {
-    check_compiled_values(prepared, options, &ValueSchemas::default())
+    check_parsed_values(prepared, options, &ValueSchemas::default())
 }
 
-/// [`check_values`] with some schemas compiled already.
-fn check_compiled_values(
+/// [`check_values`] with some schemas parsed already.
+fn check_parsed_values(
     prepared: &Prepared,
     options: &ValuesOptions,
-    compiled: &ValueSchemas,
+    parsed: &ValueSchemas,
 ) -> Result<()> {
     let mut violations = Vec::new();
     check_schemas(
         &prepared.chart,
         &prepared.values,
         "",
-        compiled,
+        parsed,
         &mut violations,
     )?;
     if violations.is_empty() {
@@ -178,12 +178,12 @@ fn check_schemas(
     chart: &Chart,
     values: &Map,
     prefix: &str,
-    compiled: &ValueSchemas,
+    parsed: &ValueSchemas,
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
     if let Some(schema) = &chart.schema {
-        let found = match compiled.0.get(&chart.origin) {
-            Some(ready) => ready.check(values),
+        let found = match parsed.0.get(&chart.origin) {
+            Some(ready) => schema::check_parsed(ready, values, &chart.origin)?,
             None => schema::check(schema, values, &chart.origin)?,
         };
         out.extend(found.into_iter().map(|v| (prefix.to_string(), v)));
@@ -198,23 +198,23 @@ fn check_schemas(
             sub,
             scoped,
             &format!("{prefix}{}.", sub.name()),
-            compiled,
+            parsed,
             out,
         )?;
     }
     Ok(())
 }
 
-/// The values.schema.json files of a chart tree compiled ahead of the values they check, by
-/// the folder of their chart (`charts/world-server/`), which processing the dependencies
-/// leaves as it is. A schema that does not compile is left out: the check compiles it again
-/// and says why, at its turn.
+/// The values.schema.json files of a chart tree parsed ahead of the values they check, by the
+/// folder of their chart (`charts/world-server/`), which processing the dependencies leaves
+/// as it is. A schema that is no JSON is left out: the check parses it again and says where,
+/// at its turn.
 #[derive(Default)]
-struct ValueSchemas(std::collections::HashMap<String, schema::Compiled>);
+struct ValueSchemas(std::collections::HashMap<String, serde_json::Value>);
 
 impl ValueSchemas {
-    /// The schema files of `chart` and of every subchart it holds, to compile while the
-    /// chart is processed.
+    /// The schema files of `chart` and of every subchart it holds, to parse while the chart
+    /// is processed.
     fn sources(chart: &Chart) -> Vec<(String, Vec<u8>)> {
         let mut sources = Vec::new();
         let mut charts = vec![chart];
@@ -227,14 +227,13 @@ impl ValueSchemas {
         sources
     }
 
-    /// Compiles each of `sources` that compiles.
-    fn compile(sources: &[(String, Vec<u8>)]) -> ValueSchemas {
+    /// Parses each of `sources` that parses.
+    fn parse(sources: &[(String, Vec<u8>)]) -> ValueSchemas {
         ValueSchemas(
             sources
                 .iter()
                 .filter_map(|(origin, schema)| {
-                    let compiled = schema::compile(schema, origin).ok()?;
-                    Some((origin.clone(), compiled))
+                    Some((origin.clone(), schema::parse(schema, origin).ok()?))
                 })
                 .collect(),
         )
@@ -459,25 +458,25 @@ pub fn render(settings: Settings, arenas: &manifest::Arenas) -> Result<Release<'
         || settings.values.merge_keeping_files(),
     );
     let chart = chart?;
-    // The values schemas compile on the other core while the dependencies are processed and
-    // the values coalesced; the values check takes them then, or compiles them itself if that
-    // core has not come to it.
+    // The values schemas are parsed on the other core while the dependencies are processed
+    // and the values coalesced; the values check takes them then, or parses them itself if
+    // that core has not come to it.
     let sources = ValueSchemas::sources(&chart);
     let value_schemas = OnceLock::new();
-    let compiled = || value_schemas.get_or_init(|| ValueSchemas::compile(&sources));
+    let parsed = || value_schemas.get_or_init(|| ValueSchemas::parse(&sources));
     let release = rayon::in_place_scope(|scope| {
         scope.spawn(|_| {
-            compiled();
+            parsed();
         });
         let prepared = prepare_layered(chart, || layers, &settings.kube_version)?;
-        render_prepared(settings, arenas, prepared, &compiled)
+        render_prepared(settings, arenas, prepared, &parsed)
     });
-    // Compiled schemas are taken apart node by node; their memory is left to the exit.
+    // Parsed schemas are taken apart node by node; their memory is left to the exit.
     std::mem::forget(value_schemas);
     release
 }
 
-/// The render of [`render`] once the values are layered; `value_schemas` gives the compiled
+/// The render of [`render`] once the values are layered; `value_schemas` gives the parsed
 /// values schemas.
 fn render_prepared<'a, 's>(
     settings: Settings,
@@ -514,7 +513,7 @@ fn render_prepared<'a, 's>(
                     parsed
                 })
             },
-            || check_compiled_values(&prepared, &settings.values, value_schemas()),
+            || check_parsed_values(&prepared, &settings.values, value_schemas()),
         );
         checked?;
         print_warnings(&prepared.warnings);

@@ -4,6 +4,7 @@ pub mod coalesce;
 pub mod file;
 pub mod options;
 pub mod provenance;
+pub mod quick;
 pub mod schema;
 pub mod strvals;
 pub mod tree;

@@ -41,17 +41,22 @@ pub struct Compiled {
     validator: jsonschema::Validator,
 }
 
-/// Compiles `schema` (the raw file) of the chart at `chart_path` (for messages), or says why
-/// the schema itself is unusable.
-pub fn compile(schema: &[u8], chart_path: &str) -> Result<Compiled> {
-    let file = format!("{chart_path}values.schema.json");
-    let schema: serde_json::Value = serde_json::from_slice(schema).map_err(|e| {
+/// Parses `schema` (the raw file) of the chart at `chart_path` (for messages), or says where
+/// it is no JSON.
+pub fn parse(schema: &[u8], chart_path: &str) -> Result<serde_json::Value> {
+    serde_json::from_slice(schema).map_err(|e| {
         Error::input(format!(
-            "`{file}:{}:{}`: invalid JSON: {e}",
+            "`{chart_path}values.schema.json:{}:{}`: invalid JSON: {e}",
             e.line(),
             e.column()
         ))
-    })?;
+    })
+}
+
+/// Compiles the parsed `schema` of the chart at `chart_path` (for messages), or says why the
+/// schema itself is unusable.
+pub fn compile(schema: serde_json::Value, chart_path: &str) -> Result<Compiled> {
+    let file = format!("{chart_path}values.schema.json");
     let mut options = jsonschema::options();
     let mut patterns = HashMap::new();
     if plain_patterns(&schema, &mut patterns) {
@@ -81,7 +86,20 @@ pub fn compile(schema: &[u8], chart_path: &str) -> Result<Compiled> {
 /// Validates `values` of the chart at `chart_path` (for messages) against `schema` (the raw
 /// file): every violation, or an error when the schema itself is unusable.
 pub fn check(schema: &[u8], values: &Map, chart_path: &str) -> Result<Vec<Violation>> {
-    let compiled = compile(schema, chart_path)?;
+    check_parsed(&parse(schema, chart_path)?, values, chart_path)
+}
+
+/// [`check`] of a parsed schema. Values the [quick reader](super::quick) surely finds valid
+/// need no compile; for any others jsonschema decides and words each violation.
+pub fn check_parsed(
+    schema: &serde_json::Value,
+    values: &Map,
+    chart_path: &str,
+) -> Result<Vec<Violation>> {
+    if super::quick::valid(schema, values) {
+        return Ok(Vec::new());
+    }
+    let compiled = compile(schema.clone(), chart_path)?;
     let violations = compiled.check(values);
     // A compiled schema is taken apart node by node, at a fifth of what checking costs; a
     // run checks each chart's values once, so its memory is left to the exit.
@@ -181,7 +199,7 @@ impl<'i> jsonschema::Keyword<'i> for PlainPattern {
 
 /// The most memory one plain pattern may compile to; a larger one (`(a{1000}){1000}`) is left
 /// to jsonschema, which refuses it.
-const PLAIN_SIZE_LIMIT: usize = 1 << 20;
+pub(crate) const PLAIN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Whether every `pattern` in `schema` is plain and compiles; each is compiled into
 /// `compiled`, once.
@@ -213,7 +231,7 @@ fn plain_patterns(
 /// [`plain_brackets`] allows; groups plain or `(?:`; braces only as counted repetition
 /// (`{2}`, `{2,}`, `{2,5}`); a repetition only after something to repeat, and at most one `?`
 /// after it (lazy). Anything else is left to jsonschema's own engine.
-fn plain(pattern: &str) -> bool {
+pub(crate) fn plain(pattern: &str) -> bool {
     /// What came before, as far as repetition cares.
     #[derive(PartialEq)]
     enum Before {
@@ -411,7 +429,7 @@ mod tests {
                 "`{pattern}` is plain"
             );
             let builtin = jsonschema::validator_for(&schema).unwrap();
-            let ours = compile(schema.to_string().as_bytes(), "").unwrap();
+            let ours = compile(schema.clone(), "").unwrap();
             for text in strings {
                 let instance = json!({ "p": text });
                 let words = |validator: &jsonschema::Validator| -> Vec<String> {
