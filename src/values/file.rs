@@ -90,7 +90,7 @@ pub(crate) fn read_full(text: &str, name: &str) -> Result<Map> {
 #[cfg(test)]
 mod tests {
     use super::{read_fast, read_full};
-    use crate::yaml::block::tests::{PIECES, Rng, SEEDS};
+    use crate::yaml::block::tests::{Rng, SEEDS, mutate};
 
     /// Seeds: the values files of the Aether chart and its overlays, and scalars YAML 1.1 and
     /// 1.2 type differently.
@@ -110,22 +110,7 @@ mod tests {
         let mut fast = 0;
         for round in 0..6_000 {
             let mut text = seeds[round % seeds.len()].to_string();
-            for _ in 0..=rng.next(3) {
-                let at = rng.next(text.len() + 1);
-                let at = (0..=at)
-                    .rev()
-                    .find(|i| text.is_char_boundary(*i))
-                    .unwrap_or(0);
-                if rng.next(3) == 1 {
-                    let end = (at + 1 + rng.next(4)).min(text.len());
-                    let end = (end..=text.len())
-                        .find(|i| text.is_char_boundary(*i))
-                        .unwrap_or(text.len());
-                    text.replace_range(at..end, "");
-                } else {
-                    text.insert_str(at, PIECES[rng.next(PIECES.len())]);
-                }
-            }
+            mutate(&mut text, &mut rng);
             if let Some(values) = read_fast(&text) {
                 fast += 1;
                 match read_full(&text, "mutated.yaml") {

@@ -590,7 +590,6 @@ mod tests {
             yes * 10 >= both * 9,
             "quick yes for only {yes} of {both} valid values"
         );
-        eprintln!("QUICK {yes} {both}");
     }
 
     /// Small schemas of every keyword against every value of the pool, nested once: a yes is

@@ -803,6 +803,26 @@ pub(crate) mod tests {
         ),
     ];
 
+    /// One to four edits of `text`: a piece inserted, or a few characters removed.
+    pub(crate) fn mutate(text: &mut String, rng: &mut Rng) {
+        for _ in 0..=rng.next(3) {
+            let at = rng.next(text.len() + 1);
+            let at = (0..=at)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            if rng.next(3) == 1 {
+                let end = (at + 1 + rng.next(4)).min(text.len());
+                let end = (end..=text.len())
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(text.len());
+                text.replace_range(at..end, "");
+            } else {
+                text.insert_str(at, PIECES[rng.next(PIECES.len())]);
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_the_full_reader_on_mutations() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -810,24 +830,7 @@ pub(crate) mod tests {
         for round in 0..20_000 {
             let seed = SEEDS[round % SEEDS.len()];
             let mut text = seed.to_string();
-            for _ in 0..=rng.next(3) {
-                let at = rng.next(text.len() + 1);
-                let at = (0..=at)
-                    .rev()
-                    .find(|i| text.is_char_boundary(*i))
-                    .unwrap_or(0);
-                match rng.next(3) {
-                    0 => text.insert_str(at, PIECES[rng.next(PIECES.len())]),
-                    1 => {
-                        let end = (at + 1 + rng.next(4)).min(text.len());
-                        let end = (end..=text.len())
-                            .find(|i| text.is_char_boundary(*i))
-                            .unwrap_or(text.len());
-                        text.replace_range(at..end, "");
-                    }
-                    _ => text.insert_str(at, PIECES[rng.next(PIECES.len())]),
-                }
-            }
+            mutate(&mut text, &mut rng);
             let arena = bumpalo::Bump::new();
             if let Some(value) = parse(&text, &arena) {
                 fast += 1;
