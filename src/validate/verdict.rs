@@ -285,6 +285,7 @@ fn type_named(name: &str) -> Option<u8> {
 /// A reader of compact JSON text that compiling walks through value by value; every method
 /// answers `None` for text that is not what it expects (the schema is then declined).
 struct Text<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -292,6 +293,7 @@ struct Text<'a> {
 impl<'a> Text<'a> {
     fn new(text: &'a str) -> Text<'a> {
         Text {
+            text,
             bytes: text.as_bytes(),
             at: 0,
         }
@@ -352,17 +354,16 @@ impl<'a> Text<'a> {
         self.expect(b'"')?;
         let mut escaped = false;
         loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    self.at += 2;
-                }
-                _ => self.at += 1,
+            // Both bytes are ASCII, so the quotes fall between characters of the text.
+            self.at += memchr::memchr2(b'"', b'\\', self.bytes.get(self.at..)?)?;
+            if self.bytes[self.at] == b'"' {
+                break;
             }
+            escaped = true;
+            self.at += 2;
         }
         self.at += 1;
-        let quoted = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
+        let quoted = self.text.get(start..self.at)?;
         if escaped {
             serde_json::from_str(quoted).ok().map(Cow::Owned)
         } else {
