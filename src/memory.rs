@@ -79,11 +79,9 @@ const HUGE_SPAN: usize = 2 << 20;
 pub fn huge_heap_start() -> Option<usize> {
     // Below glibc's threshold for mapping a block by itself (128 KiB), so taken from the heap.
     const PIECE: usize = 120 << 10;
-    // The size of a block's header in front of it; blocks are multiples of 16 bytes.
-    const HEADER: usize = 16;
-    // Where the block after a block of `size` bytes at `at` starts (glibc's layout: a size
-    // field of 8 bytes, rounded up to 16).
-    let after = |at: usize, size: usize| at - HEADER + ((size + 8 + 15) & !15) + HEADER;
+    // Where the block after a block of `size` bytes at `at` starts: one chunk later, a chunk
+    // being the block and glibc's 8-byte size field, rounded up to 16 bytes.
+    let after = |at: usize, size: usize| at + ((size + 8 + 15) & !15);
     // SAFETY: malloc and free of blocks this function owns (the placeholders are never
     // freed, on purpose); madvise only gives the kernel a hint about this process's pages.
     unsafe {
@@ -119,22 +117,15 @@ pub fn huge_heap_start() -> Option<usize> {
         }
         // Before anything touches the span: a page touched first is a small one.
         libc::madvise(huge as *mut libc::c_void, HUGE_SPAN, libc::MADV_HUGEPAGE);
-        let mut probes = Vec::new();
-        let placed = loop {
+        // A probe from a freed block elsewhere is kept, as the placeholders are.
+        let placed = (0..8).any(|_| {
             let probe = libc::malloc(PIECE);
-            if probe.is_null() || probes.len() == 8 {
-                break false;
+            let here = !probe.is_null() && probe as usize == huge;
+            if here {
+                libc::free(probe);
             }
-            probes.push(probe);
-            if probe as usize == huge {
-                break true;
-            }
-        };
-        if let Some(&last) = probes.last()
-            && placed
-        {
-            libc::free(last);
-        }
+            here
+        });
         placed.then_some(huge)
     }
 }

@@ -31,14 +31,7 @@ pub fn parse_values(bytes: &[u8], name: &str) -> Result<Map> {
 /// The usual values file (one document, a map, block YAML) read by the fast reader with
 /// YAML 1.2's typing; `None` for anything else, which the full reader reads.
 pub(crate) fn read_fast(text: &str) -> Option<Map> {
-    // Several documents, or directives: the full reader's.
-    if text.starts_with("---")
-        || text.starts_with("...")
-        || text.contains("\n---")
-        || text.contains("\n...")
-    {
-        return None;
-    }
+    // The block reader leaves document markers, and so several documents, to the full one.
     let arena = bumpalo::Bump::new();
     match parse_typed(text, &arena, Typing::Core)? {
         tree::Value::Object(map) => Some(map_of(&map)),

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::schema::plain;
+use super::schema::plain_patterns;
 use super::tree::{Map, Value};
 
 /// The draft this reader follows, which the schema must name.
@@ -64,7 +64,10 @@ pub fn valid(schema: &Json, values: &Map) -> bool {
     let mut patterns = HashMap::new();
     // Other drafts read some keywords otherwise (`$ref` beside others, `items` as a list).
     let draft = schema.get("$schema").and_then(Json::as_str);
-    if draft != Some(DRAFT) || !known(schema, schema, true, &mut patterns) {
+    if draft != Some(DRAFT)
+        || !known(schema, schema, true)
+        || !plain_patterns(schema, &mut patterns)
+    {
         return false;
     }
     let reader = Reader {
@@ -99,7 +102,7 @@ impl<'v> Instance<'v> {
 
 struct Reader<'s> {
     root: &'s Json,
-    patterns: HashMap<&'s str, regex_lite::Regex>,
+    patterns: HashMap<String, regex_lite::Regex>,
 }
 
 impl<'s> Reader<'s> {
@@ -183,10 +186,10 @@ impl<'s> Reader<'s> {
             "maximum" => bound(instance, argument, |v, b| v <= b),
             "exclusiveMinimum" => bound(instance, argument, |v, b| v > b),
             "exclusiveMaximum" => bound(instance, argument, |v, b| v < b),
-            "minLength" => length(instance, argument, |len, limit| len >= limit),
-            "maxLength" => length(instance, argument, |len, limit| len <= limit),
-            "minItems" => items(instance, argument, |len, limit| len >= limit),
-            "maxItems" => items(instance, argument, |len, limit| len <= limit),
+            "minLength" => count(instance, argument, characters, |n, limit| n >= limit),
+            "maxLength" => count(instance, argument, characters, |n, limit| n <= limit),
+            "minItems" => count(instance, argument, list_items, |n, limit| n >= limit),
+            "maxItems" => count(instance, argument, list_items, |n, limit| n <= limit),
             "pattern" => match (instance.value(), argument.as_str()) {
                 (Some(Value::String(text)), Some(pattern)) => match self.patterns.get(pattern) {
                     Some(regex) => Answer::from(regex.is_match(text)),
@@ -351,23 +354,33 @@ fn bound(instance: Instance<'_>, argument: &Json, holds: fn(f64, f64) -> bool) -
     }
 }
 
-/// A length in characters of a string, yes for anything else.
-fn length(instance: Instance<'_>, argument: &Json, holds: fn(u64, u64) -> bool) -> Answer {
-    match (instance.value(), argument.as_u64()) {
-        (Some(Value::String(text)), Some(limit)) => {
-            Answer::from(holds(text.chars().count() as u64, limit))
-        }
-        (Some(Value::String(_)), None) => Unsure,
-        _ => Valid,
+/// A count bound: `holds(n, limit)` for a value `of` counts (`n`), yes for anything else.
+fn count(
+    instance: Instance<'_>,
+    argument: &Json,
+    of: fn(&Value) -> Option<usize>,
+    holds: fn(u64, u64) -> bool,
+) -> Answer {
+    match (instance.value().and_then(of), argument.as_u64()) {
+        (Some(n), Some(limit)) => Answer::from(holds(n as u64, limit)),
+        (Some(_), None) => Unsure,
+        (None, _) => Valid,
     }
 }
 
-/// A number of items of an array, yes for anything else.
-fn items(instance: Instance<'_>, argument: &Json, holds: fn(u64, u64) -> bool) -> Answer {
-    match (instance.value(), argument.as_u64()) {
-        (Some(Value::List(items)), Some(limit)) => Answer::from(holds(items.len() as u64, limit)),
-        (Some(Value::List(_)), None) => Unsure,
-        _ => Valid,
+/// The length of a string in characters.
+fn characters(value: &Value) -> Option<usize> {
+    match value {
+        Value::String(text) => Some(text.chars().count()),
+        _ => None,
+    }
+}
+
+/// The number of items of an array.
+fn list_items(value: &Value) -> Option<usize> {
+    match value {
+        Value::List(items) => Some(items.len()),
+        _ => None,
     }
 }
 
@@ -381,13 +394,8 @@ fn definition<'s>(root: &'s Json, target: &str) -> Option<&'s Json> {
 }
 
 /// Whether every keyword of `schema` (and of the schemas in it) is one this reader knows, well
-/// formed; each pattern is compiled into `patterns`, once.
-fn known<'s>(
-    schema: &'s Json,
-    root: &'s Json,
-    at_root: bool,
-    patterns: &mut HashMap<&'s str, regex_lite::Regex>,
-) -> bool {
+/// formed (patterns are compiled apart, by [`plain_patterns`]).
+fn known(schema: &Json, root: &Json, at_root: bool) -> bool {
     let members = match schema {
         Json::Bool(_) => return true,
         Json::Object(members) => members,
@@ -402,48 +410,28 @@ fn known<'s>(
                 Json::Array(names) => {
                     !names.is_empty()
                         && names.iter().all(|n| n.as_str().is_some_and(type_name))
-                        && names
-                            .iter()
-                            .enumerate()
-                            .all(|(i, n)| !names[..i].contains(n))
+                        && distinct(names)
                 }
                 _ => false,
             },
             "enum" => argument.is_array(),
             "const" | "default" => true,
             "examples" => argument.is_array(),
-            "required" => argument.as_array().is_some_and(|names| {
-                names.iter().all(Json::is_string)
-                    && names
-                        .iter()
-                        .enumerate()
-                        .all(|(i, n)| !names[..i].contains(n))
-            }),
-            "properties" | "$defs" => argument.as_object().is_some_and(|schemas| {
-                schemas
-                    .values()
-                    .all(|schema| known(schema, root, false, patterns))
-            }),
+            "required" => argument
+                .as_array()
+                .is_some_and(|names| names.iter().all(Json::is_string) && distinct(names)),
+            "properties" | "$defs" => argument
+                .as_object()
+                .is_some_and(|schemas| schemas.values().all(|schema| known(schema, root, false))),
             "additionalProperties" | "items" | "not" | "if" | "then" | "else" => {
-                known(argument, root, false, patterns)
+                known(argument, root, false)
             }
             "allOf" | "anyOf" | "oneOf" => argument.as_array().is_some_and(|schemas| {
-                !schemas.is_empty()
-                    && schemas
-                        .iter()
-                        .all(|schema| known(schema, root, false, patterns))
+                !schemas.is_empty() && schemas.iter().all(|schema| known(schema, root, false))
             }),
             "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => argument.is_number(),
             "minLength" | "maxLength" | "minItems" | "maxItems" => argument.is_u64(),
-            "pattern" => match argument.as_str() {
-                Some(pattern) if patterns.contains_key(pattern) => true,
-                Some(pattern) if plain(pattern) => regex_lite::RegexBuilder::new(pattern)
-                    .size_limit(super::schema::PLAIN_SIZE_LIMIT)
-                    .build()
-                    .map(|regex| patterns.insert(pattern, regex))
-                    .is_ok(),
-                _ => false,
-            },
+            "pattern" => argument.is_string(),
             "$ref" => argument
                 .as_str()
                 .is_some_and(|target| definition(root, target).is_some()),
@@ -451,6 +439,14 @@ fn known<'s>(
             "deprecated" | "readOnly" | "writeOnly" => argument.is_boolean(),
             _ => false,
         })
+}
+
+/// Whether no item of `items` repeats an earlier one.
+fn distinct(items: &[Json]) -> bool {
+    items
+        .iter()
+        .enumerate()
+        .all(|(i, item)| !items[..i].contains(item))
 }
 
 fn type_name(name: &str) -> bool {

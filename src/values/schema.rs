@@ -199,11 +199,11 @@ impl<'i> jsonschema::Keyword<'i> for PlainPattern {
 
 /// The most memory one plain pattern may compile to; a larger one (`(a{1000}){1000}`) is left
 /// to jsonschema, which refuses it.
-pub(crate) const PLAIN_SIZE_LIMIT: usize = 1 << 20;
+const PLAIN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Whether every `pattern` in `schema` is plain and compiles; each is compiled into
 /// `compiled`, once.
-fn plain_patterns(
+pub(crate) fn plain_patterns(
     schema: &serde_json::Value,
     compiled: &mut HashMap<String, regex_lite::Regex>,
 ) -> bool {
@@ -231,7 +231,7 @@ fn plain_patterns(
 /// [`plain_brackets`] allows; groups plain or `(?:`; braces only as counted repetition
 /// (`{2}`, `{2,}`, `{2,5}`); a repetition only after something to repeat, and at most one `?`
 /// after it (lazy). Anything else is left to jsonschema's own engine.
-pub(crate) fn plain(pattern: &str) -> bool {
+fn plain(pattern: &str) -> bool {
     /// What came before, as far as repetition cares.
     #[derive(PartialEq)]
     enum Before {

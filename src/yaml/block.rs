@@ -483,8 +483,8 @@ fn strip_comment(text: &str) -> Option<&str> {
 }
 
 /// The value of a plain scalar, typed as Kubernetes clients type it (see [`kube`]) or as
-/// YAML 1.2 does (see [`core_schema`]); `None` for what no manifest can carry (`.inf`) and for what
-/// is left to the full reader.
+/// YAML 1.2 does (see [`core_schema`]); `None` for what no manifest can carry (`.inf`) and
+/// for what is left to the full reader.
 fn plain_value(text: &str, typing: Typing) -> Option<Value<'_>> {
     match typing {
         Typing::Kube => kube::value(text, plain_scalar(text)?),
